@@ -1,0 +1,178 @@
+"""The configuration schema: every key a user may write, its type and its default.
+
+Channel types form a union discriminated by `type:`; every model forbids unknown keys. Secrets are
+`SecretStr`, so printing a model never shows them. Settings that are not worth a YAML key live in
+`DEFAULTS`, the one table of tunables (README documents each).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from newswatch.config.units import ByteSize, Duration
+
+__all__ = [
+    "DEFAULTS",
+    "AtomChannel",
+    "AppriseChannel",
+    "Channel",
+    "Config",
+    "ConsoleChannel",
+    "EmailChannel",
+    "FetchSettings",
+    "JsonlChannel",
+    "Schedule",
+    "SlackChannel",
+    "SourceConfig",
+    "StorySettings",
+    "Watchlist",
+    "WebhookChannel",
+]
+
+# Tunables that are not YAML keys (miniflux's options.go): one place, documented in the README.
+DEFAULTS = {
+    "feed_batch_size": 50,  # sources per fetch task run (a task run costs ~40 ms of server CPU)
+    "page_batch_size": 100,  # article pages per extraction task run
+    "max_redirects": 5,
+    "backoff_cap": timedelta(hours=12),  # a failing source is retried at least this often
+    "delivery_attempts": 8,  # then a delivery is dead
+}
+
+_NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Schedule(_Model):
+    """How often `serve` runs a cycle: `every: 10m` or `cron: "*/10 * * * *"`, not both."""
+
+    every: Duration | None = None
+    cron: str | None = None
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Schedule:
+        if (self.every is None) == (self.cron is None):
+            raise ValueError("give exactly one of 'every' or 'cron'")
+        if self.every is not None and self.every < timedelta(seconds=5):
+            raise ValueError("'every' must be at least 5s")
+        if self.cron is not None and len(self.cron.split()) not in (5, 6):
+            raise ValueError(f"'{self.cron}' is not a cron expression (five fields)")
+        return self
+
+
+class FetchSettings(_Model):
+    timeout: Duration = timedelta(seconds=20)
+    max_bytes: ByteSize = 5_000_000
+    user_agent: str = "newswatch/0.1 (+https://github.com/newswatch/newswatch)"
+    allow_private_networks: bool = False
+    concurrency: int = Field(16, ge=1, le=64)  # httpcore slows down past ~32 open connections
+    per_host: int = Field(4, ge=1, le=32)
+
+
+class SourceConfig(_Model):
+    name: str = Field(pattern=_NAME)
+    url: str = Field(pattern=r"^https?://")
+    language: str | None = None
+    enabled: bool = True
+    max_age: Duration | None = None  # ignore items older than this; off by default
+
+
+class StorySettings(_Model):
+    window: Duration = timedelta(hours=48)  # reports of one event join a story within this time
+
+
+class ConsoleChannel(_Model):
+    type: Literal["console"]
+
+
+class JsonlChannel(_Model):
+    type: Literal["jsonl"]
+    path: str
+
+
+class SlackChannel(_Model):
+    type: Literal["slack"]
+    webhook_url: SecretStr
+    timeout: Duration = timedelta(seconds=10)
+
+
+class EmailChannel(_Model):
+    type: Literal["email"]
+    smtp_host: str
+    smtp_port: int = Field(587, ge=1, le=65535)
+    starttls: bool = True
+    tls: bool = False  # implicit TLS (port 465); exclusive with starttls
+    username: str | None = None
+    password: SecretStr | None = None
+    from_: str = Field(alias="from")
+    to: list[str] = Field(min_length=1)
+    timeout: Duration = timedelta(seconds=30)
+
+    @field_validator("username", "password", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _one_tls_mode(self) -> EmailChannel:
+        if self.tls and self.starttls:
+            raise ValueError("choose one of 'tls' (implicit, port 465) or 'starttls'")
+        return self
+
+
+class WebhookChannel(_Model):
+    type: Literal["webhook"]
+    url: SecretStr
+    headers: dict[str, SecretStr] = Field(default_factory=dict)
+    timeout: Duration = timedelta(seconds=10)
+
+
+class AtomChannel(_Model):
+    type: Literal["atom"]
+    directory: str  # one <watchlist>.atom file per watchlist
+    max_entries: int = Field(100, ge=1)
+
+
+class AppriseChannel(_Model):
+    type: Literal["apprise"]
+    urls: list[SecretStr] = Field(min_length=1)
+
+
+Channel = Annotated[
+    ConsoleChannel | JsonlChannel | SlackChannel | EmailChannel | WebhookChannel | AtomChannel
+    | AppriseChannel,
+    Field(discriminator="type"),
+]
+
+
+class Watchlist(_Model):
+    name: str = Field(pattern=_NAME)
+    query: str = Field(min_length=1)
+    channels: list[str] = Field(min_length=1)
+    languages: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+    exclude: str | None = None
+    max_age: Duration | None = None  # alert only on articles published within this; off by default
+
+
+class Config(_Model):
+    database: str = "sqlite:///data/newswatch.db"
+    schedule: Schedule = Schedule(every=timedelta(minutes=10))
+    fetch: FetchSettings = FetchSettings()
+    stories: StorySettings = StorySettings()
+    sources: list[SourceConfig] = Field(default_factory=list)
+    channels: dict[str, Channel] = Field(default_factory=dict)
+    aliases: dict[str, list[str]] = Field(default_factory=dict)
+    watchlists: list[Watchlist] = Field(default_factory=list)
+
+    def source(self, name: str) -> SourceConfig:
+        return next(s for s in self.sources if s.name == name)
+
+    def watchlist(self, name: str) -> Watchlist:
+        return next(w for w in self.watchlists if w.name == name)
