@@ -1,0 +1,81 @@
+"""Articles: only new ones get in, and each remembers how far the pipeline took it.
+
+Rules: an entry is new unless its canonical URL or its (source, GUID) is already stored; the
+constraint decides, so concurrent cycles cannot insert one article twice. Stages: `fetched` (from
+the feed) → `extracted` (page text, or the feed summary when the page failed, marked
+`from_summary`) → `done` (assigned to a story and matched).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from newswatch.models import Extracted, FeedEntry
+from newswatch.store._sql import insert_ignore
+from newswatch.store.tables import Article
+from newswatch.stories import canonical_url, text_hash
+
+__all__ = ["PageText", "add_new", "attach_text", "pending"]
+
+
+@dataclass(frozen=True)
+class PageText:
+    """The extraction stage's result for one article."""
+
+    article_id: int
+    extracted: Extracted | None
+    error: str | None = None
+
+
+def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now: datetime) -> list[int]:
+    """Insert the entries not seen before; return the new articles' ids."""
+    rows = [_row(source_id, entry, now) for entry in entries if entry.url]
+    return insert_ignore(session, Article.__table__, rows, returning=Article.__table__.c.id)
+
+
+def _row(source_id: int, entry: FeedEntry, now: datetime) -> dict:
+    return {
+        "source_id": source_id,
+        "url": canonical_url(entry.url),
+        "guid_key": f"{source_id}:{entry.guid}" if entry.guid else None,
+        "title": entry.title or "",
+        "summary": entry.summary or "",
+        "language": entry.language,
+        "author": entry.author,
+        "published_at": entry.published,
+        "fetched_at": now,
+        "stage": "fetched",
+        "from_summary": False,
+    }
+
+
+def pending(session: Session, stage: str, limit: int) -> list[Article]:
+    query = select(Article).where(Article.stage == stage).order_by(col(Article.id)).limit(limit)
+    return list(session.exec(query))
+
+
+def attach_text(session: Session, results: Iterable[PageText]) -> None:
+    """Store page text (or fall back to the feed summary) and move the articles on."""
+    for result in results:
+        article = session.get(Article, result.article_id)
+        if article is None or article.stage != "fetched":
+            continue
+        found = result.extracted
+        if found and found.text.strip():
+            article.text = found.text
+            article.title = article.title or found.title or ""
+            article.author = article.author or found.author
+            article.language = found.language or article.language
+            article.canonical_url = canonical_url(found.canonical_url) if found.canonical_url else None
+            article.published_at = article.published_at or found.date
+        else:
+            article.text, article.from_summary = article.summary, True
+            article.page_error = result.error or "extract: no article text found on the page"
+        article.content_hash = text_hash(article.text)
+        article.stage = "extracted"
+        session.add(article)
+    session.flush()

@@ -1,0 +1,81 @@
+"""Engines, sessions and migrations, for SQLite (the embedded default) and PostgreSQL (by URL).
+
+SQLite gets WAL, a busy timeout and foreign keys, so a service and a CLI command can share the
+file. `upgrade()` applies the Alembic migrations shipped inside this package; every command
+calls it on start, so a new user never runs a migration by hand.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+__all__ = ["engine", "is_postgres", "session", "upgrade"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def normalise_url(url: str) -> str:
+    """postgresql:// means psycopg 3 here (the driver we ship); sqlite folders are created."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return parsed.render_as_string(hide_password=False)
+
+
+@lru_cache(maxsize=8)
+def engine(url: str) -> Engine:
+    url = normalise_url(url)
+    if make_url(url).get_backend_name() == "sqlite":
+        created = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        event.listen(created, "connect", _sqlite_pragmas)
+        # pysqlite's own BEGIN handling defeats BEGIN IMMEDIATE; take it over (SQLAlchemy docs)
+        event.listen(created, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        return created
+    return sa.create_engine(url, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(normalise_url(url)).get_backend_name() == "postgresql"
+
+
+@contextmanager
+def session(url: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on error."""
+    with Session(engine(url), expire_on_commit=False) as current:
+        try:
+            yield current
+            current.commit()
+        except BaseException:
+            current.rollback()
+            raise
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Apply the shipped migrations up to `revision`."""
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["engine"] = engine(url)
+    command.upgrade(config, revision)

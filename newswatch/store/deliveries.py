@@ -1,0 +1,102 @@
+"""The outbox: deliveries are claimed, sent and marked, so nothing is lost or sent twice.
+
+States: pending → sending → sent, or → failed (retried at `next_attempt_at`) → … → dead.
+A claim is a conditional UPDATE committed before sending; while `sending`, `next_attempt_at` is
+the lease's end. A process killed mid-send leaves the delivery `sending`; when the lease runs out
+it is claimed again, so the one message in flight at a crash may arrive twice, never zero times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
+
+from newswatch.models import Alert
+from newswatch.store.stories import sources_of
+from newswatch.store.tables import Article, Delivery, Match, Source
+
+__all__ = ["LEASE", "Claimed", "claim", "listing", "mark_failed", "mark_sent", "next_attempt_of",
+           "release_for_retry", "unclaim"]
+
+LEASE = timedelta(minutes=5)
+_CLAIMABLE = ("pending", "failed", "sending")
+
+
+@dataclass(frozen=True)
+class Claimed:
+    alert: Alert
+    attempts: int  # including this one
+
+
+def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> list[Claimed]:
+    """Take up to `limit` due deliveries of `channel`; the caller commits before sending."""
+    due = session.exec(
+        select(Delivery.id, Delivery.status, Delivery.next_attempt_at)
+        .where(Delivery.channel == channel, col(Delivery.status).in_(_CLAIMABLE))
+        .where(col(Delivery.next_attempt_at) <= now)
+        .order_by(col(Delivery.id)).limit(limit)
+    ).all()
+    claimed = []
+    for delivery_id, status, not_before in due:
+        taken = session.execute(
+            sa.update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == status,
+                                      col(Delivery.next_attempt_at) == not_before)
+            .values(status="sending", next_attempt_at=now + LEASE, attempts=Delivery.attempts + 1)
+        ).rowcount
+        if taken:
+            claimed.append(delivery_id)
+    return [Claimed(_alert(session, i), session.get(Delivery, i).attempts) for i in claimed]
+
+
+def _alert(session: Session, delivery_id: int) -> Alert:
+    delivery = session.get(Delivery, delivery_id)
+    match = session.get(Match, delivery.match_id)
+    article = session.get(Article, match.article_id)
+    source = session.get(Source, article.source_id)
+    others = [name for name, _ in sources_of(session, match.story_id) if name != source.name]
+    return Alert(
+        watchlist=match.watchlist, story_id=match.story_id, title=article.title, url=article.url,
+        source=source.name, published=article.published_at, terms=list(match.terms),
+        snippet=match.snippet, highlights=[tuple(h) for h in match.highlights],
+        also_reported_by=list(dict.fromkeys(others)), delivery_id=delivery_id,
+    )
+
+
+def mark_sent(session: Session, delivery_ids: Iterable[int], now: datetime) -> None:
+    session.execute(sa.update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)))
+                    .values(status="sent", sent_at=now, last_error=None))
+
+
+def mark_failed(session: Session, delivery_ids: Iterable[int], error: str, retry_at: datetime | None) -> None:
+    """Failed with a next attempt at `retry_at`, or dead when it is None."""
+    values = {"status": "failed", "next_attempt_at": retry_at} if retry_at else {"status": "dead"}
+    session.execute(sa.update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)))
+                    .values(last_error=error, **values))
+
+
+def release_for_retry(session: Session, now: datetime, include_dead: bool = False) -> int:
+    """Make every pending/failed (and optionally dead) delivery due now; returns how many."""
+    statuses = ["pending", "failed", *(["dead"] if include_dead else [])]
+    return session.execute(sa.update(Delivery).where(col(Delivery.status).in_(statuses))
+                           .values(status="pending", next_attempt_at=now)).rowcount
+
+
+def listing(session: Session, statuses: Iterable[str]) -> list[tuple[Delivery, Match]]:
+    query = (select(Delivery, Match).join(Match, col(Match.id) == col(Delivery.match_id))
+             .where(col(Delivery.status).in_(list(statuses))).order_by(col(Delivery.id)))
+    return list(session.exec(query).all())
+
+
+def next_attempt_of(session: Session, delivery_id: int) -> datetime | None:
+    return session.get(Delivery, delivery_id).next_attempt_at
+
+
+def unclaim(session: Session, delivery_ids: Iterable[int], not_before: datetime) -> None:
+    """Give back claimed deliveries that were not tried, without counting the attempt."""
+    session.execute(sa.update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)))
+                    .values(status="pending", next_attempt_at=not_before,
+                            attempts=Delivery.attempts - 1))

@@ -1,0 +1,79 @@
+"""Sources and their fetch state: which are due, and what the last poll said.
+
+Rules: the config is the truth for which sources exist (`sync`); a source whose URL changed starts
+afresh (no validators, no failures, not gone). `due(now)` is every enabled source whose
+`next_check_at` has passed, never a gone one. `record` stores validators and health per result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, or_, select
+
+from newswatch import health
+from newswatch.config.schema import SourceConfig
+from newswatch.models import Failed, Fetched, FetchResult, SourceRequest
+from newswatch.store.tables import Source
+
+__all__ = ["due", "ids_by_name", "record", "sync"]
+
+
+def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
+    """Make the sources table hold every configured source (extra rows stay for history)."""
+    existing = {s.name: s for s in session.exec(select(Source))}
+    for source in configured:
+        row = existing.get(source.name)
+        if row is None:
+            session.add(Source(name=source.name, url=source.url))
+        elif row.url != source.url:
+            row.url, row.etag, row.last_modified = source.url, None, None
+            row.gone, row.consecutive_failures, row.next_check_at = False, 0, None
+            session.add(row)
+    session.flush()
+
+
+def due(session: Session, now: datetime, names: Iterable[str]) -> list[SourceRequest]:
+    """The sources among `names` to poll now, oldest-polled first."""
+    query = (
+        select(Source)
+        .where(col(Source.name).in_(list(names)), Source.gone == False)  # noqa: E712
+        .where(or_(col(Source.next_check_at).is_(None), col(Source.next_check_at) <= now))
+        .order_by(col(Source.last_attempt_at).asc().nulls_first(), col(Source.id))
+    )
+    return [SourceRequest(s.name, s.url, s.etag, s.last_modified) for s in session.exec(query)]
+
+
+def ids_by_name(session: Session) -> dict[str, int]:
+    return {s.name: s.id for s in session.exec(select(Source))}
+
+
+def record(session: Session, results: Iterable[FetchResult], now: datetime) -> None:
+    rows = {s.name: s for s in session.exec(select(Source))}
+    for result in results:
+        row = rows[result.source]
+        row.last_attempt_at = now
+        if isinstance(result, Failed):
+            _failed(row, result, now)
+        else:
+            # NotModified is a success with nothing new
+            row.consecutive_failures, row.failing_since = 0, None
+            row.last_error = row.last_error_kind = None
+            row.last_success_at = now
+            ttl = result.ttl_seconds if isinstance(result, Fetched) else None
+            row.next_check_at = health.after_success(now, ttl)
+            if isinstance(result, Fetched):
+                row.etag, row.last_modified = result.etag, result.last_modified
+        session.add(row)
+    session.flush()
+
+
+def _failed(row: Source, failure: Failed, now: datetime) -> None:
+    row.consecutive_failures += 1
+    row.failing_since = row.failing_since or now
+    row.last_error, row.last_error_kind = failure.message, failure.kind
+    row.gone = failure.kind == "gone"
+    row.next_check_at = health.after_failure(now, failure, row.consecutive_failures)
+
+

@@ -1,0 +1,142 @@
+"""The store's tables. Uniqueness lives here, in constraints, never in memory.
+
+- sources: one row per configured source, with its fetch state and health.
+- articles: one row per canonical URL (and per source GUID); `stage` says how far the pipeline got
+  with it (fetched → extracted → done), so every stage can restart from the store.
+- stories: the unit of alerting. `story_keys` maps every identity key of every article (canonical
+  URL, page canonical URL, normalised-text hash) to its story; the key's uniqueness is what makes
+  two workers agree on one story.
+- matches: story × watchlist, unique: one alert per story and watchlist.
+- deliveries: match × channel, unique: the outbox, written in the same transaction as the match.
+- cycles: one row per monitor cycle, for `newswatch stats`.
+Datetimes are stored as naive UTC and returned timezone-aware (`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Column, Field, SQLModel
+
+__all__ = ["Article", "Cycle", "Delivery", "Match", "Source", "Story", "StoryKey", "UTCDateTime", "utcnow"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Naive UTC in the database, aware UTC in Python, on SQLite and PostgreSQL alike."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass timezone-aware UTC")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _when(**kwargs) -> object:
+    return Field(default=None, sa_column=Column(UTCDateTime(), **kwargs))
+
+
+class Source(SQLModel, table=True):
+    __tablename__ = "sources"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(sa.String(200), unique=True, nullable=False))
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_attempt_at: datetime | None = _when()
+    last_success_at: datetime | None = _when()
+    consecutive_failures: int = 0
+    failing_since: datetime | None = _when()
+    last_error: str | None = None
+    last_error_kind: str | None = None
+    next_check_at: datetime | None = _when(index=True)
+    gone: bool = False
+
+
+class Story(SQLModel, table=True):
+    __tablename__ = "stories"
+    id: int | None = Field(default=None, primary_key=True)
+    title: str
+    first_article_id: int | None = None
+    article_count: int = 1
+    created_at: datetime | None = _when(nullable=False)
+    updated_at: datetime | None = _when(nullable=False)
+
+
+class StoryKey(SQLModel, table=True):
+    __tablename__ = "story_keys"
+    key: str = Field(sa_column=Column(sa.String(600), primary_key=True))
+    story_id: int = Field(foreign_key="stories.id", index=True)
+
+
+class Article(SQLModel, table=True):
+    __tablename__ = "articles"
+    id: int | None = Field(default=None, primary_key=True)
+    source_id: int = Field(foreign_key="sources.id", index=True)
+    url: str = Field(sa_column=Column(sa.String(2000), unique=True, nullable=False))
+    guid_key: str | None = Field(default=None, sa_column=Column(sa.String(1000), unique=True))
+    title: str = ""
+    summary: str = ""
+    text: str | None = None
+    from_summary: bool = False  # the page could not be fetched or extracted: text is the feed summary
+    page_error: str | None = None
+    language: str | None = None
+    author: str | None = None
+    canonical_url: str | None = None
+    content_hash: str | None = Field(default=None, index=True)
+    published_at: datetime | None = _when()
+    fetched_at: datetime | None = _when(nullable=False)
+    stage: str = Field(default="fetched", index=True)  # fetched | extracted | done
+    story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+
+
+class Match(SQLModel, table=True):
+    __tablename__ = "matches"
+    __table_args__ = (sa.UniqueConstraint("story_id", "watchlist", name="uq_match_story_watchlist"),)
+    id: int | None = Field(default=None, primary_key=True)
+    story_id: int = Field(foreign_key="stories.id", index=True)
+    article_id: int = Field(foreign_key="articles.id")
+    watchlist: str = Field(max_length=200)
+    terms: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    snippet: str = ""
+    highlights: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime | None = _when(nullable=False)
+
+
+class Delivery(SQLModel, table=True):
+    __tablename__ = "deliveries"
+    __table_args__ = (sa.UniqueConstraint("match_id", "channel", name="uq_delivery_match_channel"),)
+    id: int | None = Field(default=None, primary_key=True)
+    match_id: int = Field(foreign_key="matches.id", index=True)
+    channel: str = Field(max_length=200, index=True)
+    status: str = Field(default="pending", index=True)  # pending | failed | sent | dead
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = _when()
+    sent_at: datetime | None = _when()
+    created_at: datetime | None = _when(nullable=False)
+
+
+class Cycle(SQLModel, table=True):
+    __tablename__ = "cycles"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime | None = _when(nullable=False)
+    finished_at: datetime | None = _when()
+    sources_polled: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new_articles: int = 0
+    matches: int = 0
+    sent: int = 0
+    delivery_failures: int = 0

@@ -1,0 +1,47 @@
+"""Canonical URLs: one spelling for one article, whatever feed or share button linked it.
+
+Rules: scheme and host lower-cased, default ports and the fragment dropped, tracking parameters
+(utm_*, fbclid, gclid, …) removed, the remaining query sorted, AMP variants mapped to the plain
+page (`/amp` path segment, `amp=1`, `outputType=amp`, `.amp.html`). A page's own
+`<link rel="canonical">` or og:url, when known, is a second key for the same article.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+__all__ = ["canonical_url"]
+
+_TRACKING = re.compile(
+    r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|igshid|_ga|_gl|"
+    r"cmpid|ocid|ncid|sr_share|spm|at_medium|at_campaign|at_custom\d*|__twitter_impression|"
+    r"rss|ref_src|ref_url|amp|outputtype)$",
+    re.IGNORECASE,
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonical_url(url: str) -> str:
+    """The canonical form of an http(s) URL; other strings come back stripped."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        return url
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower().rstrip(".")
+    if parts.port and parts.port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{parts.port}"
+    if parts.username:
+        host = f"{parts.username}@{host}"
+    query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+                   if not _TRACKING.match(k))
+    return urlunsplit((scheme, host, _plain_path(parts.path), urlencode(query), ""))
+
+
+def _plain_path(path: str) -> str:
+    path = path or "/"
+    path = re.sub(r"/amp/?$", "/", path)
+    path = re.sub(r"^/amp/", "/", path)
+    path = re.sub(r"\.amp\.html$", ".html", path)
+    return path

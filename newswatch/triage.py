@@ -1,0 +1,76 @@
+"""Triage extracted articles: put each in a story, match it against every watchlist, and
+enqueue one alert per new story × watchlist (the outbox) in the same transaction.
+
+Rules: each article is settled in its own transaction, so a crash loses at most the article in
+hand, which stays `extracted` and is triaged again. A later article of a known story alerts a
+watchlist only if that story had not matched it yet. A watchlist's `max_age` (off by default)
+skips articles published longer ago than that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from newswatch.config import Config
+from newswatch.matching import WatchIndex, WatchSpec
+from newswatch.models import Document
+from newswatch.store import articles, matches, session, stories
+from newswatch.store.tables import Article, Source
+from newswatch.stories import story_keys
+
+__all__ = ["TriageCounts", "build_index", "triage"]
+
+
+@dataclass
+class TriageCounts:
+    articles: int = 0
+    new_stories: int = 0
+    matches: int = 0
+
+
+def build_index(config: Config) -> WatchIndex:
+    specs = [WatchSpec(w.name, w.query, w.exclude, w.languages, w.sources) for w in config.watchlists]
+    return WatchIndex(specs, config.aliases)
+
+
+def triage(config: Config, now: datetime, batch: int = 200) -> TriageCounts:
+    index, counts = build_index(config), TriageCounts()
+    while True:
+        with session(config.database) as current:
+            ids = [a.id for a in articles.pending(current, "extracted", batch)]
+        if not ids:
+            return counts
+        for article_id in ids:
+            with session(config.database) as current:
+                _settle(current, config, index, article_id, now, counts)
+
+
+def _settle(current, config: Config, index: WatchIndex, article_id: int, now: datetime,
+            counts: TriageCounts) -> None:
+    # skip_locked: on PostgreSQL a second worker passes over an article the first one holds
+    article = current.get(Article, article_id, with_for_update={"skip_locked": True})
+    if article is None or article.stage != "extracted":
+        return
+    source = current.get(Source, article.source_id)
+    story_id, is_new = stories.assign(current, article, story_keys(
+        article.url, article.canonical_url, article.text), now)
+    counts.articles += 1
+    counts.new_stories += is_new
+    document = Document(article.title, article.text or "", _language(config, article, source.name),
+                        source.name)
+    for name, hit in index.match(document):
+        watchlist = config.watchlist(name)
+        if watchlist.max_age and article.published_at and article.published_at < now - watchlist.max_age:
+            continue
+        if matches.add(current, story_id, article.id, name, hit, watchlist.channels, now):
+            counts.matches += 1
+    article.stage = "done"
+    current.add(article)
+
+
+def _language(config: Config, article: Article, source: str) -> str | None:
+    if article.language:
+        return article.language
+    configured = [s.language for s in config.sources if s.name == source]
+    return configured[0] if configured else None
