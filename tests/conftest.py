@@ -1,0 +1,72 @@
+"""Shared fixtures: a store on SQLite and on PostgreSQL, and the project's paths.
+
+PostgreSQL tests use NEWSWATCH_TEST_PG_URL (default: the local server at 127.0.0.1:5432, database
+test). Where no server answers they skip, saying why, unless NEWSWATCH_REQUIRE_PG=1 (as .ci/run
+sets), where they fail. Each test session gets its own database, each test empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from newswatch.store import db
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+DATA = Path(__file__).resolve().parent / "data"
+
+PG_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_admin_engine():
+    engine = sa.create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(sa.text("select 1"))
+    return engine
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh PostgreSQL database for this test session, migrated, dropped at the end."""
+    try:
+        admin = _pg_admin_engine()
+    except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
+        message = f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}"
+        if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"newswatch_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(db.normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    db.upgrade(url)
+    yield url
+    db.engine(url).dispose()
+    db.engine.cache_clear()
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate(url: str) -> None:
+    with db.engine(url).begin() as connection:
+        connection.execute(sa.text(
+            "TRUNCATE deliveries, matches, story_keys, articles, stories, sources, cycles "
+            "RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database(request, tmp_path) -> str:
+    """A migrated, empty store: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+        db.upgrade(url)
+        return url
+    url = request.getfixturevalue("pg_database")
+    _truncate(url)
+    return url

@@ -1,0 +1,147 @@
+"""The store on SQLite and PostgreSQL: uniqueness, story keys, the outbox, source health."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from newswatch.config.schema import SourceConfig
+from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified
+from newswatch.store import articles, deliveries, matches, session, sources, stories
+from newswatch.store.articles import PageText
+from newswatch.store.tables import Article, Delivery, Source
+
+NOW = datetime(2020, 2, 24, 12, 0, tzinfo=UTC)
+HIT = Hit(terms=["Idlib"], hits=[], snippet="talks on Idlib", highlights=[(9, 14)])
+
+
+def entry(url: str, guid: str | None = None, title: str = "Lavrov on Idlib") -> FeedEntry:
+    return FeedEntry(source="duvar", url=url, guid=guid, title=title, summary="Short summary.")
+
+
+def seeded(database: str) -> int:
+    with session(database) as current:
+        sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss")])
+        return sources.ids_by_name(current)["duvar"]
+
+
+def test_only_new_entries_get_in_whatever_the_tracking_parameters(database):
+    source_id = seeded(database)
+    with session(database) as current:
+        first = articles.add_new(current, source_id, [entry("https://d.example/a?utm_source=rss", "g1"),
+                                                      entry("https://d.example/b", "g2")], NOW)
+    with session(database) as current:
+        again = articles.add_new(current, source_id, [
+            entry("https://d.example/a#top"),  # same URL after canonicalisation
+            entry("https://d.example/b-renamed", "g2"),  # same GUID, new URL
+            entry("https://d.example/c", "g3")], NOW)
+    assert len(first) == 2 and len(again) == 1
+
+
+def test_a_page_that_fails_falls_back_to_the_summary_and_says_so(database):
+    source_id = seeded(database)
+    with session(database) as current:
+        ok, bad = articles.add_new(current, source_id, [entry("https://d.example/a"), entry("https://d.example/b")], NOW)
+        articles.attach_text(current, [
+            PageText(ok, Extracted(text="Full text about Idlib.", canonical_url="https://d.example/a?utm_medium=x")),
+            PageText(bad, None, "fetch: 404 not found")])
+    with session(database) as current:
+        good, fallback = current.get(Article, ok), current.get(Article, bad)
+    assert (good.text, good.from_summary, good.canonical_url, good.stage) == (
+        "Full text about Idlib.", False, "https://d.example/a", "extracted")
+    assert (fallback.text, fallback.from_summary, fallback.page_error) == ("Short summary.", True, "fetch: 404 not found")
+
+
+def test_articles_sharing_a_key_share_a_story(database):
+    source_id = seeded(database)
+    with session(database) as current:
+        ids = articles.add_new(current, source_id, [entry(f"https://d.example/{n}") for n in "abc"], NOW)
+        rows = [current.get(Article, i) for i in ids]
+        first = stories.assign(current, rows[0], ["url:a", "text:1"], NOW)
+        second = stories.assign(current, rows[1], ["url:b", "text:1"], NOW)
+        third = stories.assign(current, rows[2], ["url:c"], NOW)
+        fourth_keys = stories.assign(current, rows[1], ["url:b"], NOW)  # keys learned from the join
+    assert first == (first[0], True) and second == (first[0], False)
+    assert third[1] is True and third[0] != first[0]
+    assert fourth_keys == (first[0], False)
+
+
+def test_a_story_matches_a_watchlist_once_and_enqueues_one_delivery_per_channel(database):
+    source_id = seeded(database)
+    with session(database) as current:
+        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
+        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
+        first = matches.add(current, story_id, article_id, "idlib", HIT, ["slack", "log", "slack"], NOW)
+        again = matches.add(current, story_id, article_id, "idlib", HIT, ["slack", "log"], NOW)
+        channels = sorted(d.channel for d in current.exec(select(Delivery)))
+    assert first is not None and again is None
+    assert channels == ["log", "slack"]
+
+
+def test_deliveries_are_claimed_once_and_leased(database):
+    source_id = seeded(database)
+    with session(database) as current:
+        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
+        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
+        matches.add(current, story_id, article_id, "idlib", HIT, ["slack"], NOW)
+    with session(database) as current:
+        (claimed,) = deliveries.claim(current, "slack", NOW)
+    with session(database) as current:
+        assert deliveries.claim(current, "slack", NOW) == []  # in flight
+        assert len(deliveries.claim(current, "slack", NOW + deliveries.LEASE + timedelta(seconds=1))) == 1
+    assert claimed.alert.title == "Lavrov on Idlib" and claimed.alert.source == "duvar"
+    assert claimed.alert.terms == ["Idlib"] and claimed.alert.highlights == [(9, 14)]
+
+
+def test_failed_then_dead_then_retried(database):
+    source_id = seeded(database)
+    with session(database) as current:
+        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
+        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
+        matches.add(current, story_id, article_id, "idlib", HIT, ["slack"], NOW)
+    with session(database) as current:
+        (claimed,) = deliveries.claim(current, "slack", NOW)
+        deliveries.mark_failed(current, [claimed.alert.delivery_id], "slack: 500", NOW + timedelta(minutes=1))
+    with session(database) as current:
+        assert deliveries.claim(current, "slack", NOW) == []
+        (again,) = deliveries.claim(current, "slack", NOW + timedelta(minutes=1))
+        assert again.attempts == 2
+        deliveries.mark_failed(current, [again.alert.delivery_id], "slack: 404 no_service", None)
+    with session(database) as current:
+        assert deliveries.release_for_retry(current, NOW) == 0
+        assert deliveries.release_for_retry(current, NOW, include_dead=True) == 1
+        (last,) = deliveries.claim(current, "slack", NOW)
+        deliveries.mark_sent(current, [last.alert.delivery_id], NOW)
+        assert [d.status for d, _ in deliveries.listing(current, ["sent"])] == ["sent"]
+
+
+def test_source_health_backs_off_and_recovers(database):
+    seeded(database)
+    names = ["duvar"]
+    failure = Failed("duvar", "http", "fetch: 500 server error", status=500)
+    with session(database) as current:
+        assert [r.name for r in sources.due(current, NOW, names)] == ["duvar"]
+        sources.record(current, [failure], NOW)
+        sources.record(current, [failure], NOW)
+        row = current.exec(select(Source)).one()
+        assert (row.consecutive_failures, row.last_error) == (2, "fetch: 500 server error")
+        assert row.next_check_at == NOW + timedelta(minutes=2)
+        assert sources.due(current, NOW, names) == []
+        later = NOW + timedelta(minutes=3)
+        sources.record(current, [Fetched("duvar", [], etag='"v1"', last_modified="Mon, 24 Feb 2020")], later)
+        row = current.exec(select(Source)).one()
+        assert (row.consecutive_failures, row.last_error, row.etag, row.last_success_at) == (0, None, '"v1"', later)
+        assert sources.due(current, later, names)[0].etag == '"v1"'
+        sources.record(current, [NotModified("duvar")], later)
+        sources.record(current, [Failed("duvar", "gone", "fetch: 410 gone", status=410)], later)
+        assert sources.due(current, later + timedelta(days=30), names) == []
+
+
+def test_a_changed_url_starts_the_source_afresh(database):
+    seeded(database)
+    with session(database) as current:
+        sources.record(current, [Failed("duvar", "gone", "fetch: 410 gone")], NOW)
+        sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/new-rss")])
+        (due,) = sources.due(current, NOW, ["duvar"])
+    assert due.url == "https://duvar.example/new-rss" and due.etag is None

@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+import pytest
+
+from newswatch.stories import canonical_url, story_keys, text_hash
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("HTTPS://WWW.Example.ORG:443/a/b?utm_source=rss&utm_medium=feed#comments", "https://www.example.org/a/b"),
+    ("http://example.org:80/x?b=2&a=1", "http://example.org/x?a=1&b=2"),
+    ("http://example.org:8080/x", "http://example.org:8080/x"),
+    ("https://example.org/x?fbclid=abc&gclid=def&id=7", "https://example.org/x?id=7"),
+    ("https://example.org/news/story/amp", "https://example.org/news/story/"),
+    ("https://example.org/amp/news/story", "https://example.org/news/story"),
+    ("https://example.org/news/story.amp.html", "https://example.org/news/story.html"),
+    ("https://example.org/news/story?amp=1", "https://example.org/news/story"),
+    ("https://example.org/camp/site", "https://example.org/camp/site"),
+    ("https://example.org", "https://example.org/"),
+    ("urn:uuid:1234", "urn:uuid:1234"),
+], ids=lambda v: v[:40])
+def test_canonical_url(url, expected):
+    assert canonical_url(url) == expected
+
+
+LONG = " ".join(f"word{i}" for i in range(60))
+
+
+def test_text_hash_ignores_case_punctuation_and_whitespace():
+    assert text_hash(LONG) == text_hash("  " + LONG.upper().replace(" ", " ,\n ") + "!")
+    assert text_hash(LONG) != text_hash(LONG + " more")
+
+
+def test_short_texts_get_no_fingerprint():
+    assert text_hash("Read more on our site") is None
+
+
+def test_story_keys_include_both_urls_and_the_text():
+    keys = story_keys("https://a.example/x?utm_source=rss", "https://b.example/y", LONG)
+    assert keys == ["url:https://a.example/x", "url:https://b.example/y", f"text:{text_hash(LONG)}"]
