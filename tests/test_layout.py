@@ -1,0 +1,50 @@
+"""Guard rails for the layout: our top-level packages are ours, and imports flow one way."""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+PACKAGES = ["newswatch", "connectors", "alerts", "flows"]
+# which top-level packages each may import (the core imports no edge and no flow)
+ALLOWED = {
+    "newswatch": {"newswatch"},
+    "connectors": {"connectors", "newswatch"},
+    "alerts": {"alerts", "newswatch"},
+    "flows": {"flows", "alerts", "connectors", "newswatch"},
+}
+OUTERMOST = {"newswatch/cli.py"}  # the CLI composes everything
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_other_distribution_provides_our_packages(package):
+    providers = importlib.metadata.packages_distributions().get(package, [])
+    assert set(providers) <= {"newswatch"}, f"{package} is also provided by {providers}"
+
+
+def _imports(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found & set(PACKAGES)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_imports_flow_one_way(package):
+    wrong = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        relative = path.relative_to(ROOT).as_posix()
+        if relative in OUTERMOST or "/migrations/" in relative:
+            continue
+        extra = _imports(path) - ALLOWED[package]
+        if extra:
+            wrong[relative] = sorted(extra)
+    assert not wrong, f"imports against the direction connectors/alerts → newswatch: {wrong}"
