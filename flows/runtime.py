@@ -33,7 +33,9 @@ def prefect_defaults(data_dir: Path = DATA_DIR) -> None:
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",  # time to alert: the runner polls for due runs
     }
     if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
-        defaults["PREFECT_HOME"] = str((data_dir / "prefect").resolve())
+        home = data_dir / "prefect"
+        home.mkdir(parents=True, exist_ok=True)  # Prefect creates the folder, not its parents
+        defaults["PREFECT_HOME"] = str(home.resolve())
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
 

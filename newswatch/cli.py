@@ -33,6 +33,15 @@ class State:
     config_path: Path = Path("config")
 
 
+# accepted before the command (`newswatch --config x check`) and after it (`newswatch check --config x`)
+ConfigOption = typer.Option(None, "--config", "-c", help="A YAML file or a folder of *.yaml files.")
+
+
+def _use(config: Path | None) -> None:
+    if config is not None:
+        State.config_path = config
+
+
 def _load(path: Path | None = None) -> Config:
     location = path or State.config_path
     try:
@@ -50,8 +59,9 @@ def main_options(config: Path = typer.Option(Path("config"), "--config", "-c",
 
 
 @app.command()
-def check() -> None:
+def check(config: Path | None = ConfigOption) -> None:
     """Validate the configuration and say what it defines."""
+    _use(config)
     loaded = _load()
     for warning in configuration.warnings(loaded):
         err.print(f"[yellow]warning[/yellow] {warning}", soft_wrap=True)
@@ -60,8 +70,10 @@ def check() -> None:
 
 
 @app.command()
-def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit.")) -> None:
+def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit."),
+        config: Path | None = ConfigOption) -> None:
     """Run one monitoring cycle (ephemeral Prefect, or the server at PREFECT_API_URL)."""
+    _use(config)
     if not once:
         err.print("run needs --once; use `newswatch serve` to run on the schedule")
         raise typer.Exit(2)
@@ -86,8 +98,9 @@ def _run_cycle(config_path: Path) -> dict | None:
 
 
 @app.command()
-def serve() -> None:
+def serve(config: Path | None = ConfigOption) -> None:
     """Run the monitor flow on the configured schedule until stopped."""
+    _use(config)
     loaded = _load()
     from flows.runtime import local_server, prefect_defaults
 
@@ -105,8 +118,10 @@ def serve() -> None:
 
 
 @app.command()
-def match(files: list[Path] = typer.Argument(..., help="HTML or text files.")) -> None:
+def match(files: list[Path] = typer.Argument(..., help="HTML or text files."),
+          config: Path | None = ConfigOption) -> None:
     """Print, per file, the watchlists it matches, as one JSON line."""
+    _use(config)
     from newswatch.documents import read_document
     from newswatch.triage import build_index
 
@@ -150,8 +165,9 @@ def demo(port: int = typer.Option(DEMO_PORT, help="Port of the local server repl
 
 
 @db_app.command("upgrade")
-def db_upgrade() -> None:
+def db_upgrade(config: Path | None = ConfigOption) -> None:
     """Apply the database migrations."""
+    _use(config)
     from newswatch.store import upgrade
 
     loaded = _load()

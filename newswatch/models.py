@@ -169,3 +169,4 @@ class Alert:
     highlights: list[tuple[int, int]] = field(default_factory=list)
     also_reported_by: list[str] = field(default_factory=list)
     delivery_id: int | None = None
+    revision: int = 0  # 0: the story's first alert; n: its n-th follow-up (threads email replies)

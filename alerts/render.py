@@ -1,0 +1,216 @@
+"""Turn alerts into channel messages. Pure: no network, no clock (the caller passes `sent_at`).
+
+    record(alert, sent_at)         the JSON object that jsonl writes and webhook posts
+    slack(alerts, digest)          an incoming-webhook payload: Block Kit + `text` fallback
+                                   (alerts._slack_blocks: escaping and limits)
+    email(alerts, digest)          EmailContent: subject, text and HTML parts, thread ids, List-Id
+    markdown(alerts, digest)       (title, body) for Apprise
+    console(alerts, digest)        a rich renderable
+    atom_entry(alert)              the fields of an Atom entry, with an HTML summary
+
+Rules: a digest is several alerts in one message (for one watchlist; given several, the texts
+name them all and ids use the first). Every renderer works from the same story view
+(alerts._pieces): titles folded onto one line, so a headline can never inject a mail header;
+highlights repaired; snippets cut; only http(s) URLs linked.
+
+Templates: email.txt, email.html and the per-story alert.txt / alert.html (also the Atom
+summary) live in alerts/templates/ (Jinja2; autoescaped when the name ends in .html).
+`set_template_dir(path)` or the `templates=` argument puts a directory in front of them: a file
+of the same name there wins, the others still come from the package.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.style import Style
+from rich.text import Text
+
+from alerts._pieces import (SNIPPET_CHARS, check_count, cut, oneline, segments, story_view,
+                            watchlists)
+from alerts._slack_blocks import (SLACK_BLOCKS_MAX, SLACK_DIGEST_CHARS, SLACK_HEADER_MAX,
+                                  SLACK_TEXT_MAX, slack, slack_escape)
+from newswatch.models import Alert
+
+__all__ = [
+    "EmailContent", "SLACK_BLOCKS_MAX", "SLACK_DIGEST_CHARS", "SLACK_HEADER_MAX", "SLACK_TEXT_MAX",
+    "SNIPPET_CHARS", "atom_entry", "atom_id", "console", "digest_message_id", "email", "markdown",
+    "message_ids", "record", "segments", "set_template_dir", "slack", "slack_escape",
+]
+
+_SUBJECT_CHARS = 200
+
+_TEMPLATES = Path(__file__).with_name("templates")
+_template_dir: Path | None = None
+
+
+def set_template_dir(path: str | Path | None) -> None:
+    """Look for templates in `path` first (None: only the built-in ones)."""
+    global _template_dir
+    _template_dir = Path(path) if path else None
+
+
+@lru_cache(maxsize=8)
+def _env(directory: Path | None) -> Environment:
+    paths = [directory, _TEMPLATES] if directory else [_TEMPLATES]
+    env = Environment(loader=FileSystemLoader(paths), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                      keep_trailing_newline=True)
+    env.filters["sentence"] = lambda text: text[:1].upper() + text[1:]
+    return env
+
+
+def _render(name: str, templates: str | Path | None, **context: Any) -> str:
+    directory = Path(templates) if templates else _template_dir
+    return _env(directory).get_template(name).render(**context)
+
+
+# -- jsonl / webhook ---------------------------------------------------------------------------
+
+def record(alert: Alert, sent_at: datetime) -> dict[str, Any]:
+    """The JSON object for one alert (jsonl line, webhook body)."""
+    return {
+        "watchlist": alert.watchlist, "story_id": alert.story_id, "title": alert.title,
+        "url": alert.url, "source": alert.source,
+        "published": alert.published.isoformat() if alert.published else None,
+        "terms": list(alert.terms), "snippet": alert.snippet,
+        "highlights": [[start, end] for start, end in alert.highlights],
+        "also_reported_by": list(alert.also_reported_by), "delivery_id": alert.delivery_id,
+        "sent_at": sent_at.isoformat(),
+    }
+
+
+# -- email -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class EmailContent:
+    subject: str
+    text: str
+    html: str
+    message_id: str
+    in_reply_to: str | None  # the story's first message, for follow-ups (also References)
+    list_id: str
+
+
+def _dot_atom(name: str) -> str:
+    """`name` made safe inside a Message-ID or List-Id (RFC 5322 dot-atom-text)."""
+    safe = re.sub(r"\.{2,}", ".", re.sub(r"[^A-Za-z0-9_.-]+", "-", name)).strip(".")
+    return safe or "watchlist"
+
+
+def message_ids(story_id: int, watchlist: str, revision: int = 0) -> tuple[str, str | None]:
+    """(Message-ID, In-Reply-To): revision 0 is the story's root, later ones reply to it."""
+    root = f"<story-{story_id}.{_dot_atom(watchlist)}@newswatch>"
+    if revision <= 0:
+        return root, None
+    return f"<story-{story_id}.{_dot_atom(watchlist)}.r{revision}@newswatch>", root
+
+
+def digest_message_id(alerts: list[Alert]) -> str:
+    """A digest's own id: the same stories for the same watchlist give the same id."""
+    watchlist = alerts[0].watchlist
+    key = f"{watchlist}|" + ",".join(str(i) for i in sorted({a.story_id for a in alerts}))
+    digest = hashlib.sha256(key.encode()).hexdigest()[:16]
+    return f"<digest-{digest}.{_dot_atom(watchlist)}@newswatch>"
+
+
+def email(alerts: list[Alert], digest: bool = False, *, revision: int = 0,
+          templates: str | Path | None = None) -> EmailContent:
+    """Subject, text and HTML parts and thread ids for one alert or a digest."""
+    check_count(alerts, digest)
+    label, views = watchlists(alerts), [story_view(a) for a in alerts]
+    headline = f"{len(alerts)} stories" if digest else views[0]["title"]
+    subject = cut(oneline(f"[newswatch] {label}: {headline}"), _SUBJECT_CHARS)
+    if digest:
+        message_id, in_reply_to = digest_message_id(alerts), None
+    else:
+        message_id, in_reply_to = message_ids(alerts[0].story_id, alerts[0].watchlist, revision)
+    context = {"alerts": views, "digest": digest, "watchlist": label, "count": len(alerts),
+               "subject": subject}
+    return EmailContent(subject=subject, text=_render("email.txt", templates, **context),
+                        html=_render("email.html", templates, **context), message_id=message_id,
+                        in_reply_to=in_reply_to,
+                        list_id=f"<{_dot_atom(alerts[0].watchlist)}.newswatch>")
+
+
+# -- apprise -----------------------------------------------------------------------------------
+
+def _md(text: str) -> str:
+    return re.sub(r"([\\`*_{}\[\]()<>#+!|~])", r"\\\1", text)
+
+
+def _md_story(view: dict[str, Any]) -> str:
+    title = _md(view["title"])
+    url = view["url"] and re.sub(r"[()\s]", lambda m: f"%{ord(m.group()):02X}", view["url"])
+    lines = [f"**[{title}]({url})**" if url else f"**{title}**",
+             _md(" · ".join(t for t in (view["source"], view["when"],
+                                        f"watchlist: {view['watchlist']}") if t))]
+    if view["terms"]:
+        lines.append(_md("matched: " + ", ".join(view["terms"])))
+    snippet = "".join(f"**{_md(t)}**" if hit else _md(t) for t, hit in view["segments"])
+    lines += ["", snippet] if snippet.strip() else []
+    lines += ["", _md(view["also"])] if view["also"] else []
+    return "\n".join(lines)
+
+
+def markdown(alerts: list[Alert], digest: bool = False) -> tuple[str, str]:
+    """(title, Markdown body) for Apprise."""
+    check_count(alerts, digest)
+    views = [story_view(a) for a in alerts]
+    if not digest:
+        return views[0]["title"], _md_story(views[0])
+    return (f"{len(alerts)} stories for {watchlists(alerts)}",
+            "\n\n---\n\n".join(_md_story(v) for v in views))
+
+
+# -- console -----------------------------------------------------------------------------------
+
+def _console_story(view: dict[str, Any]) -> Text:
+    text = Text()
+    text.append(view["title"], style=Style(bold=True, link=view["url"]))
+    meta = " · ".join(t for t in (view["source"], view["when"]) if t)
+    text.append(f"\n{meta}\nwatchlist {view['watchlist']}", style="dim")
+    if view["terms"]:
+        text.append(" · matched: " + ", ".join(view["terms"]), style="dim")
+    text.append("\n")
+    for piece, hit in view["segments"]:
+        text.append(piece, style="bold yellow" if hit else None)
+    text.append(f"\n{view['raw_url']}", style=Style(color="blue", link=view["url"]))
+    if view["also"]:
+        text.append(f"\n{view['also']}", style="dim")
+    return text
+
+
+def console(alerts: list[Alert], digest: bool = False) -> RenderableType:
+    """A rich panel: one story, or a digest listing the stories."""
+    check_count(alerts, digest)
+    views = [story_view(a, 300 if digest else SNIPPET_CHARS) for a in alerts]
+    if not digest:
+        return Panel(_console_story(views[0]), title=Text(f"newswatch · {views[0]['watchlist']}"),
+                     title_align="left")
+    stories = [part for v in views for part in (_console_story(v), Text(""))][:-1]
+    return Panel(Group(*stories), title=Text(f"{len(alerts)} stories for {watchlists(alerts)}"),
+                 title_align="left")
+
+
+# -- atom --------------------------------------------------------------------------------------
+
+def atom_id(alert: Alert) -> str:
+    return f"tag:newswatch,2026:story-{alert.story_id}-{_dot_atom(alert.watchlist)}"
+
+
+def atom_entry(alert: Alert, *, templates: str | Path | None = None) -> dict[str, Any]:
+    """id, title, url, published, author, categories and an HTML summary for one Atom entry."""
+    view = story_view(alert)
+    return {"id": atom_id(alert), "title": view["title"], "url": view["url"],
+            "published": alert.published, "author": view["source"], "categories": view["terms"],
+            "summary_html": _render("alert.html", templates, a=view).strip()}
