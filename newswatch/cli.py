@@ -175,6 +175,168 @@ def db_upgrade(config: Path | None = ConfigOption) -> None:
     out.print("database is up to date")
 
 
+@app.command()
+def backtest(watchlist: str = typer.Argument(None, help="A watchlist name (or use --query)."),
+             query: str = typer.Option(None, "--query", "-q", help="A query to try instead."),
+             since: str = typer.Option("7d", help="How far back: 30m, 12h, 7d ..."),
+             config: Path | None = ConfigOption) -> None:
+    """Run a watchlist or a query over stored articles and show what it would have matched."""
+    _use(config)
+    from newswatch.config.units import parse_duration
+    from newswatch.matching import QuerySyntaxError, WatchIndex, WatchSpec
+    from newswatch.models import Document
+    from newswatch.store import articles, session, upgrade
+    from newswatch.store.tables import utcnow
+
+    loaded = _load()
+    if (watchlist is None) == (query is None):
+        err.print("backtest takes a watchlist name or --query, not both")
+        raise typer.Exit(2)
+    if watchlist is not None:
+        if watchlist not in {w.name for w in loaded.watchlists}:
+            err.print(f"backtest: no watchlist named {watchlist!r}")
+            raise typer.Exit(2)
+        chosen = loaded.watchlist(watchlist)
+        spec = WatchSpec(chosen.name, chosen.query, chosen.exclude, chosen.languages, chosen.sources)
+    else:
+        spec = WatchSpec("query", query)
+    try:
+        index = WatchIndex([spec], loaded.aliases)
+        window = parse_duration(since)
+    except (QuerySyntaxError, ValueError) as error:
+        err.print(f"backtest: {error.explain() if isinstance(error, QuerySyntaxError) else error}")
+        raise typer.Exit(2) from None
+    upgrade(loaded.database)
+    with session(loaded.database) as current:
+        stored = articles.since(current, utcnow() - window)
+    found = 0
+    for article, source in stored:
+        document = Document(article.title, article.text or "", article.language, source)
+        for _, hit in index.match(document):
+            found += 1
+            out.print(f"[bold]{article.title}[/bold]  ({source}, {article.published_at or 'no date'})")
+            out.print(f"  {article.url}\n  matched: {', '.join(hit.terms)}\n  {hit.snippet}\n")
+    out.print(f"{found} of {len(stored)} stored articles since {since} match")
+
+
+@app.command("sources")
+def sources_command(config: Path | None = ConfigOption) -> None:
+    """Show each source's health: last success, failures, last error, next poll."""
+    _use(config)
+    from newswatch.store import session, sources, upgrade
+
+    loaded = _load()
+    upgrade(loaded.database)
+    table = _table("source", "last success (UTC)", "failures", "last error", "next poll (UTC)")
+    with session(loaded.database) as current:
+        for row in sources.states(current):
+            state = "gone (410)" if row.gone else (_when(row.next_check_at) or "next cycle")
+            table.add_row(row.name, _when(row.last_success_at) or "never", str(row.consecutive_failures),
+                          row.last_error or "", state)
+    out.print(table)
+
+
+@app.command()
+def stats(limit: int = typer.Option(20, help="How many recent cycles."),
+          config: Path | None = ConfigOption) -> None:
+    """Per-cycle figures from the store, newest first."""
+    _use(config)
+    from newswatch.store import cycles, session, upgrade
+
+    loaded = _load()
+    upgrade(loaded.database)
+    table = _table("started", "seconds", "polled", "not modified", "failed", "new", "matches", "sent",
+                  "delivery failures")
+    with session(loaded.database) as current:
+        for row in cycles.recent(current, limit):
+            seconds = (row.finished_at - row.started_at).total_seconds() if row.finished_at else 0
+            table.add_row(_when(row.started_at), f"{seconds:.1f}", *(str(v) for v in (
+                row.sources_polled, row.not_modified, row.failed, row.new_articles, row.matches,
+                row.sent, row.delivery_failures)))
+    out.print(table)
+
+
+@alerts_app.command("list")
+def alerts_list(status: list[str] = typer.Option(["pending", "failed", "dead"], help="Statuses to show."),
+                config: Path | None = ConfigOption) -> None:
+    """List deliveries that are pending, failed or dead (or --status sent)."""
+    _use(config)
+    from newswatch.store import deliveries, session, upgrade
+
+    loaded = _load()
+    upgrade(loaded.database)
+    table = _table("id", "channel", "status", "attempts", "watchlist", "story", "next attempt", "last error")
+    with session(loaded.database) as current:
+        rows = deliveries.listing(current, status)
+        for delivery, match in rows:
+            table.add_row(str(delivery.id), delivery.channel, delivery.status, str(delivery.attempts),
+                          match.watchlist, str(match.story_id), _when(delivery.next_attempt_at),
+                          delivery.last_error or "")
+    out.print(table)
+    out.print(f"{len(rows)} deliveries")
+
+
+@alerts_app.command("retry")
+def alerts_retry(dead: bool = typer.Option(False, "--dead", help="Also retry dead deliveries."),
+                 config: Path | None = ConfigOption) -> None:
+    """Send every pending or failed delivery now, without waiting for its backoff."""
+    _use(config)
+    from alerts.deliver import deliver
+    from newswatch.store import deliveries, session, upgrade
+    from newswatch.store.tables import utcnow
+
+    loaded = _load()
+    upgrade(loaded.database)
+    with session(loaded.database) as current:
+        released = deliveries.release_for_retry(current, utcnow(), include_dead=dead)
+    outcomes = deliver(loaded.database, loaded.channels, utcnow())
+    for outcome in outcomes:
+        line = f"{outcome.channel}: sent={outcome.sent} failed={outcome.failed} dead={outcome.dead}"
+        out.print(line + (f" ({outcome.error})" if outcome.error else ""))
+    failed = sum(o.failed + o.dead for o in outcomes)
+    out.print(f"retried {released} deliveries")
+    raise typer.Exit(1 if failed else 0)
+
+
+@alerts_app.command("test")
+def alerts_test(channel: str = typer.Argument(..., help="A channel name from the config."),
+                config: Path | None = ConfigOption) -> None:
+    """Send a test message to one channel, to check its set-up."""
+    _use(config)
+    from alerts import ChannelError, send
+    from newswatch.models import Alert
+    from newswatch.store.tables import utcnow
+
+    loaded = _load()
+    if channel not in loaded.channels:
+        err.print(f"alerts test: no channel named {channel!r} (known: {', '.join(sorted(loaded.channels))})")
+        raise typer.Exit(2)
+    sample = Alert(watchlist="newswatch-test", story_id=0, title="newswatch test alert: this channel works",
+                   url="https://github.com/newswatch/newswatch", source="newswatch", published=utcnow(),
+                   terms=["test"], snippet="A test message sent by `newswatch alerts test`.",
+                   highlights=[(2, 6)])
+    try:
+        send(channel, loaded.channels[channel], [sample])
+    except ChannelError as error:
+        err.print(f"[red]failed[/red]: {error} ({error.kind})")
+        raise typer.Exit(1) from None
+    out.print(f"sent a test alert to {channel}")
+
+
+def _table(*headers: str):
+    """A table that folds long cells rather than cutting them: its output is for reading."""
+    from rich.table import Table
+
+    table = Table()
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment else ""
+
+
 def main() -> None:
     try:
         app(standalone_mode=True)

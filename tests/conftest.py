@@ -70,3 +70,21 @@ def database(request, tmp_path) -> str:
     url = request.getfixturevalue("pg_database")
     _truncate(url)
     return url
+
+
+@pytest.fixture(scope="session")
+def prefect_server(tmp_path_factory):
+    """One Prefect test server for the session's flow runs (started only when a test asks).
+
+    Heartbeats are off (they add ~1 s to every sync flow run); analytics are off (their telemetry
+    prints "database is locked" tracebacks on SQLite).
+    """
+    from flows.runtime import prefect_defaults
+
+    prefect_defaults(tmp_path_factory.mktemp("prefect-data"))
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with prefect_test_harness(server_startup_timeout=120):
+            yield

@@ -1,24 +1,17 @@
-"""Watch queries: parse, evaluate, explain. (Interface placeholder; the query language lands next.)"""
+"""Watch queries: parse, evaluate, explain, and match many at once.
+
+The language is documented in docs/queries.md. Modules, in the order data flows through them:
+text (fold, tokenize) → parser (text → tree of nodes, QuerySyntaxError with a caret) → nodes
+(each operator describes and evaluates itself) → document (a document tokenized once) → query
+(compile_query, Query.evaluate → Hit with snippet) → index (WatchIndex: many specs, candidates only).
+lint_query gives advice that is not an error. Pure: no I/O; imports only newswatch.models.
+"""
 
 from __future__ import annotations
 
-__all__ = ["QuerySyntaxError", "compile_query", "lint_query"]
+from newswatch.matching.index import WatchIndex, WatchSpec
+from newswatch.matching.lint import lint_query
+from newswatch.matching.parser import QuerySyntaxError
+from newswatch.matching.query import Query, compile_query
 
-
-class QuerySyntaxError(ValueError):
-    def __init__(self, message: str, query: str, position: int):
-        super().__init__(message)
-        self.message, self.query, self.position = message, query, position
-
-    def explain(self) -> str:
-        return f"{self.message}\n    {self.query}\n    {' ' * self.position}^"
-
-
-def compile_query(text: str, aliases: dict[str, list[str]] | None = None):
-    if text.count('"') % 2:
-        raise QuerySyntaxError("unclosed quote", text, text.rindex('"'))
-    return text
-
-
-def lint_query(text: str, aliases: dict[str, list[str]] | None = None) -> list[str]:
-    return []
+__all__ = ["Query", "QuerySyntaxError", "WatchIndex", "WatchSpec", "compile_query", "lint_query"]

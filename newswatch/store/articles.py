@@ -19,7 +19,7 @@ from newswatch.store._sql import insert_ignore
 from newswatch.store.tables import Article
 from newswatch.stories import canonical_url, text_hash
 
-__all__ = ["PageText", "add_new", "attach_text", "pending"]
+__all__ = ["PageText", "add_new", "attach_text", "pending", "since"]
 
 
 @dataclass(frozen=True)
@@ -79,3 +79,14 @@ def attach_text(session: Session, results: Iterable[PageText]) -> None:
         article.stage = "extracted"
         session.add(article)
     session.flush()
+
+
+def since(session: Session, moment: datetime, limit: int = 100_000) -> list[tuple[Article, str]]:
+    """(article, source name) of the articles fetched or published since `moment`, newest first."""
+    from newswatch.store.tables import Source
+
+    query = (select(Article, Source.name).join(Source, col(Source.id) == col(Article.source_id))
+             .where(col(Article.text).is_not(None))
+             .where((col(Article.fetched_at) >= moment) | (col(Article.published_at) >= moment))
+             .order_by(col(Article.id).desc()).limit(limit))
+    return [(article, name) for article, name in session.exec(query)]

@@ -17,7 +17,7 @@ from newswatch.config.schema import SourceConfig
 from newswatch.models import Failed, Fetched, FetchResult, SourceRequest
 from newswatch.store.tables import Source
 
-__all__ = ["due", "ids_by_name", "record", "sync"]
+__all__ = ["due", "ids_by_name", "record", "states", "sync"]
 
 
 def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
@@ -77,3 +77,8 @@ def _failed(row: Source, failure: Failed, now: datetime) -> None:
     row.next_check_at = health.after_failure(now, failure, row.consecutive_failures)
 
 
+
+
+def states(session: Session) -> list[Source]:
+    """Every stored source with its fetch state, by name."""
+    return list(session.exec(select(Source).order_by(col(Source.name))))

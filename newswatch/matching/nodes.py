@@ -1,0 +1,323 @@
+"""The query tree: every node can describe itself, match an analysed document and say what it needs.
+
+Rules:
+- `describe()` prints canonical text that parses back to an equal tree: explicit `AND`, the fewest
+  parentheses the precedence allows (field: > NEAR > NOT > AND > OR), phrases re-escaped.
+- `match(doc, scope)` returns the hits (possibly none, for NOT) when the node matches within the
+  fields in `scope`, or None when it does not. OR collects the hits of every matching branch,
+  so an alert can show all the terms found.
+- Positional nodes (leaves, NEAR, field: and OR over positional nodes) also list their
+  `occurrences`: word spans within one field. NEAR pairs non-overlapping occurrences of its two
+  sides in the same field with at most `distance` words between them.
+- `clauses()` says which words a document needs for the node to match: every clause must have at
+  least one of its words (or prefixes) in the document. A leaf needs one per compound word (any
+  of its spellings); AND and NEAR need all their operands' clauses; OR one clause joining one
+  clause of each branch; NOT needs nothing. `anchors()` is the cheapest clause, None if there are
+  none. The index looks documents up by anchors, then checks the clauses, then evaluates.
+- `pos` (where the node starts in the query) is for error messages and never part of equality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from newswatch.matching.document import Analysed, Pattern, compile_pattern, find
+from newswatch.models import TermHit
+
+__all__ = ["And", "Field", "Leaf", "Near", "Node", "Not", "Or", "Phrase", "Prefix", "Term"]
+
+Hits = tuple[TermHit, ...]
+Scope = tuple[str, ...]
+Key = tuple[str, str]  # ("word", folded word) or ("prefix", folded stem)
+
+
+class Occurrence(NamedTuple):
+    field: str
+    first: int  # word positions
+    last: int
+    hits: Hits
+
+
+def _cost(keys: frozenset[Key]) -> int:
+    # Short words and prefixes are in many documents, so they make poor anchors.
+    return sum((1 if len(text) >= 4 else 2) * (3 if kind == "prefix" else 1) for kind, text in keys)
+
+
+class Node:
+    level = 5  # binding strength, for parentheses in describe()
+    pos: int
+
+    def describe(self) -> str:
+        raise NotImplementedError
+
+    def match(self, doc: Analysed, scope: Scope) -> Hits | None:
+        raise NotImplementedError
+
+    def clauses(self) -> tuple[frozenset[Key], ...]:
+        raise NotImplementedError
+
+    def anchors(self) -> frozenset[Key] | None:
+        return _cheapest(self.clauses())
+
+    def positional(self) -> bool:
+        return False
+
+    def children(self) -> tuple[Node, ...]:
+        return ()
+
+    def _wrap(self, child: Node, above: int) -> str:
+        text = child.describe()
+        return f"({text})" if child.level <= above else text
+
+
+class Positional(Node):
+    def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
+        raise NotImplementedError
+
+    def match(self, doc: Analysed, scope: Scope) -> Hits | None:
+        found = self.occurrences(doc, scope)
+        return tuple(hit for occurrence in found for hit in occurrence.hits) if found else None
+
+
+@dataclass(frozen=True)
+class Leaf(Positional):
+    """A word, phrase or prefix; `case` asks for the exact letter case."""
+
+    case: bool = field(default=False, kw_only=True)
+    pos: int = field(default=0, compare=False, repr=False, kw_only=True)
+    pattern: Pattern = field(init=False, compare=False, repr=False)
+    term: str = field(init=False, compare=False, repr=False)  # describe(), named in every hit
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", compile_pattern(self.raw, prefix=isinstance(self, Prefix),
+                                                            case=self.case))
+        object.__setattr__(self, "term", ("case:" if self.case else "") + self._text())
+
+    @property
+    def raw(self) -> str:
+        raise NotImplementedError
+
+    def positional(self) -> bool:
+        return True
+
+    def describe(self) -> str:
+        return self.term
+
+    def _text(self) -> str:
+        raise NotImplementedError
+
+    def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
+        term = self.term
+        found: dict[tuple[str, int, int], Occurrence] = {}
+        for name in scope:
+            for first, last in find(self.pattern, doc.fields[name]):
+                # the split and the joined form of a compound find the same span: keep one
+                found.setdefault((name, first.start, last.end), Occurrence(
+                    name, first.position, last.last, (TermHit(term, name, first.start, last.end),)))  # type: ignore[arg-type]
+        return list(found.values())
+
+    def clauses(self) -> tuple[frozenset[Key], ...]:
+        last_slot = len(self.pattern.slots) - 1
+        options = []
+        for s, slot in enumerate(self.pattern.slots):
+            keys = set()
+            for alternative in slot:
+                final = len(alternative) - 1
+                keys.add(min(((("prefix" if self.pattern.prefix and s == last_slot and a == final else "word"),
+                               atom.text) for a, atom in enumerate(alternative)),
+                             key=lambda key: _cost(frozenset([key]))))
+            options.append(frozenset(keys))
+        return tuple(dict.fromkeys(options))
+
+
+@dataclass(frozen=True)
+class Term(Leaf):
+    word: str
+
+    @property
+    def raw(self) -> str:
+        return self.word
+
+    def _text(self) -> str:
+        return self.word
+
+
+@dataclass(frozen=True)
+class Prefix(Leaf):
+    stem: str
+
+    @property
+    def raw(self) -> str:
+        return self.stem
+
+    def _text(self) -> str:
+        return self.stem + "*"
+
+
+@dataclass(frozen=True)
+class Phrase(Leaf):
+    words: str  # as written between the quotes, escapes removed
+
+    @property
+    def raw(self) -> str:
+        return self.words
+
+    def _text(self) -> str:
+        return '"' + self.words.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass(frozen=True)
+class Near(Positional):
+    left: Node
+    right: Node
+    distance: int
+    pos: int = field(default=0, compare=False, repr=False, kw_only=True)
+    level = 4
+
+    def describe(self) -> str:
+        return f"{self._wrap(self.left, 3)} NEAR/{self.distance} {self._wrap(self.right, 4)}"
+
+    def positional(self) -> bool:
+        return True
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.left, self.right)
+
+    def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
+        assert isinstance(self.left, Positional) and isinstance(self.right, Positional)
+        lefts = self.left.occurrences(doc, scope)
+        rights = self.right.occurrences(doc, scope) if lefts else []
+        pairs: dict[tuple[int, int], Occurrence] = {}
+        # each occurrence on either side pairs with its nearest partner on the other side
+        for ones, others, flip in ((lefts, rights, False), (rights, lefts, True)):
+            for i, one in enumerate(ones):
+                best = min(((self._gap(one, other), j) for j, other in enumerate(others)
+                            if other.field == one.field), default=None)
+                if best is None or best[0] > self.distance:
+                    continue
+                other = others[best[1]]
+                key = (best[1], i) if flip else (i, best[1])
+                left, right = (other, one) if flip else (one, other)
+                pairs.setdefault(key, Occurrence(one.field, min(one.first, other.first),
+                                                 max(one.last, other.last), left.hits + right.hits))
+        return list(pairs.values())
+
+    @staticmethod
+    def _gap(a: Occurrence, b: Occurrence) -> int:
+        if a.last < b.first:
+            return b.first - a.last - 1
+        if b.last < a.first:
+            return a.first - b.last - 1
+        return 1 << 30  # overlapping spans are one mention, not two near each other
+
+    def clauses(self) -> tuple[frozenset[Key], ...]:
+        return tuple(dict.fromkeys(self.left.clauses() + self.right.clauses()))
+
+
+@dataclass(frozen=True)
+class Field(Positional):
+    """`title:x` or `text:x`: the child, looked for only in that field."""
+
+    name: str
+    child: Node
+    pos: int = field(default=0, compare=False, repr=False, kw_only=True)
+
+    def describe(self) -> str:
+        return f"{self.name}:{self._wrap(self.child, 4)}"
+
+    def positional(self) -> bool:
+        return self.child.positional()
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.child,)
+
+    def _scope(self, scope: Scope) -> Scope:
+        return tuple(name for name in scope if name == self.name)
+
+    def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
+        assert isinstance(self.child, Positional)
+        return self.child.occurrences(doc, self._scope(scope))
+
+    def match(self, doc: Analysed, scope: Scope) -> Hits | None:
+        return self.child.match(doc, self._scope(scope))
+
+    def clauses(self) -> tuple[frozenset[Key], ...]:
+        return self.child.clauses()
+
+
+@dataclass(frozen=True)
+class Not(Node):
+    child: Node
+    pos: int = field(default=0, compare=False, repr=False, kw_only=True)
+    level = 3
+
+    def describe(self) -> str:
+        return f"NOT {self._wrap(self.child, 2)}"
+
+    def children(self) -> tuple[Node, ...]:
+        return (self.child,)
+
+    def match(self, doc: Analysed, scope: Scope) -> Hits | None:
+        return None if self.child.match(doc, scope) is not None else ()
+
+    def clauses(self) -> tuple[frozenset[Key], ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class And(Node):
+    items: tuple[Node, ...]
+    pos: int = field(default=0, compare=False, repr=False, kw_only=True)
+    level = 2
+
+    def describe(self) -> str:
+        return " AND ".join(self._wrap(item, 2) for item in self.items)
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+    def match(self, doc: Analysed, scope: Scope) -> Hits | None:
+        hits: Hits = ()
+        for item in self.items:
+            found = item.match(doc, scope)
+            if found is None:
+                return None
+            hits += found
+        return hits
+
+    def clauses(self) -> tuple[frozenset[Key], ...]:
+        return tuple(dict.fromkeys(clause for item in self.items for clause in item.clauses()))
+
+
+@dataclass(frozen=True)
+class Or(Positional):
+    items: tuple[Node, ...]
+    pos: int = field(default=0, compare=False, repr=False, kw_only=True)
+    level = 1
+
+    def describe(self) -> str:
+        return " OR ".join(self._wrap(item, 1) for item in self.items)
+
+    def positional(self) -> bool:
+        return all(item.positional() for item in self.items)
+
+    def children(self) -> tuple[Node, ...]:
+        return self.items
+
+    def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
+        return [o for item in self.items for o in item.occurrences(doc, scope)]  # type: ignore[attr-defined]
+
+    def match(self, doc: Analysed, scope: Scope) -> Hits | None:
+        found = [hits for item in self.items if (hits := item.match(doc, scope)) is not None]
+        return tuple(hit for hits in found for hit in hits) if found else None
+
+    def clauses(self) -> tuple[frozenset[Key], ...]:
+        cheapest = [_cheapest(item.clauses()) for item in self.items]
+        if any(clause is None for clause in cheapest):
+            return ()
+        return (frozenset().union(*cheapest),)  # type: ignore[arg-type]
+
+
+def _cheapest(clauses: tuple[frozenset[Key], ...]) -> frozenset[Key] | None:
+    return min(clauses, key=_cost) if clauses else None

@@ -1,0 +1,302 @@
+"""Parse watch-query text into a tree of `nodes`, or raise QuerySyntaxError with a caret.
+
+Grammar (docs/queries.md is the user-facing reference; precedence from tightest):
+
+    query   := or EOF
+    or      := and ("OR" and)*
+    and     := unary (["AND"] unary)*          two operands side by side mean AND
+    unary   := "NOT" unary | near
+    near    := primary ("NEAR/" digits primary)*
+    primary := "(" or ")" | ("title:" | "text:") primary | "case:" (word | phrase) | word | phrase | "@" alias
+    word    := wordchar+ (joiner wordchar+)* ["*"]     joiner: a hyphen or an apostrophe
+    phrase  := '"' (char | '\\"' | '\\\\')* '"'
+
+Rules:
+- AND, OR, NOT and NEAR/n are operators only in upper case and as whole words.
+- NEAR's operands must be positional: terms, phrases, prefixes, aliases, NEAR, field: of those,
+  or parenthesised OR-groups of those.
+- An alias expands, at parse time, to the OR of its entries (an entry with spaces or punctuation is
+  a phrase, one word ending in "*" a prefix), so the tree and describe() stand alone.
+- Every query, and every OR branch, needs a positive term: NOT only excludes.
+- Error positions: the offending character or token; for a missing operand, the operator that
+  lacks it; for an unclosed "(" or quote, the opening one; for an unknown alias, the "@".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import NamedTuple
+
+from newswatch.matching.nodes import And, Field, Leaf, Near, Node, Not, Or, Phrase, Prefix, Term
+from newswatch.matching.text import JOINERS, WORD_CHAR
+
+__all__ = ["QuerySyntaxError", "parse"]
+
+_JOINER = "[" + re.escape(JOINERS) + "]"
+_WORD_RE = re.compile(rf"{WORD_CHAR}+(?:{_JOINER}{WORD_CHAR}+)*")
+_FIELD_RE = re.compile(r"(\w+):")
+_ALIAS_RE = re.compile(r"@([\w-]+)")
+_DIGITS_RE = re.compile(r"\d+")
+_OPERATORS = {"AND", "OR", "NOT"}
+RESERVED = _OPERATORS | {"NEAR"}
+_FIELDS = ("title", "text", "case")
+_HINTS = {"-": ": use NOT to exclude a term", "*": ": '*' goes at the end of a word",
+          "'": ": use double quotes for a phrase"}
+
+
+class QuerySyntaxError(ValueError):
+    """A query that does not parse; `position` is the column of the problem in `query`."""
+
+    def __init__(self, message: str, query: str, position: int):
+        super().__init__(message)
+        self.message, self.query, self.position = message, query, position
+
+    def explain(self) -> str:
+        """The message, the query, and a caret under the problem."""
+        return f"{self.message}\n    {self.query}\n    {' ' * self.position}^"
+
+
+class _Tok(NamedTuple):
+    kind: str  # WORD PREFIX PHRASE ( ) AND OR NOT NEAR FIELD ALIAS EOF
+    value: str | int
+    pos: int
+
+    def name(self) -> str:
+        return {"NEAR": f"NEAR/{self.value}", "FIELD": f"{self.value}:"}.get(self.kind, self.kind)
+
+
+def _lex(text: str) -> list[_Tok]:
+    tokens: list[_Tok] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch.isspace():
+            i += 1
+        elif ch in "()":
+            tokens.append(_Tok(ch, ch, i))
+            i += 1
+        elif ch == '"':
+            i = _lex_phrase(text, i, tokens)
+        elif ch == "@":
+            m = _ALIAS_RE.match(text, i)
+            if not m:
+                raise QuerySyntaxError("@ needs an alias name, e.g. @idlib", text, i)
+            tokens.append(_Tok("ALIAS", m[1], i))
+            i = m.end()
+        elif (m := _FIELD_RE.match(text, i)) is not None:
+            if m[1] not in _FIELDS:
+                raise QuerySyntaxError(f"unknown field '{m[1]}:' (known: title:, text:, case:)", text, i)
+            tokens.append(_Tok("FIELD", m[1], i))
+            i = m.end()
+        elif text.startswith("NEAR", i) and (i + 4 == n or not _WORD_RE.match(text, i + 4)
+                                              and text[i + 4] not in JOINERS + "*"):
+            i = _lex_near(text, i, tokens)
+        elif (m := _WORD_RE.match(text, i)) is not None:
+            i = _lex_word(text, m, tokens)
+        else:
+            raise QuerySyntaxError(f"unexpected {ch!r}" + _HINTS.get(ch, ": put punctuation inside quotes"), text, i)
+    tokens.append(_Tok("EOF", "", n))
+    return tokens
+
+
+def _lex_phrase(text: str, i: int, tokens: list[_Tok]) -> int:
+    chars: list[str] = []
+    j = i + 1
+    while j < len(text) and text[j] != '"':
+        if text[j] == "\\" and text[j + 1:j + 2] in ('"', "\\"):
+            j += 1
+        elif text[j] == "*":
+            raise QuerySyntaxError("'*' does not work inside quotes", text, j)
+        chars.append(text[j])
+        j += 1
+    if j >= len(text):
+        raise QuerySyntaxError("unclosed quote", text, i)
+    tokens.append(_Tok("PHRASE", "".join(chars), i))
+    return j + 1
+
+
+def _lex_near(text: str, i: int, tokens: list[_Tok]) -> int:
+    if text[i + 4:i + 5] != "/":
+        raise QuerySyntaxError("NEAR needs a distance in words, e.g. NEAR/5", text, i)
+    m = _DIGITS_RE.match(text, i + 5)
+    if not m:
+        raise QuerySyntaxError("NEAR/ needs a number of words, e.g. NEAR/5", text, i + 5)
+    tokens.append(_Tok("NEAR", int(m[0]), i))
+    _check_end(text, m.end())
+    return m.end()
+
+
+def _lex_word(text: str, m: re.Match[str], tokens: list[_Tok]) -> int:
+    end = m.end()
+    if text[end:end + 1] == "*":
+        tokens.append(_Tok("PREFIX", m[0], m.start()))
+        end += 1
+    elif m[0] in _OPERATORS:
+        tokens.append(_Tok(m[0], m[0], m.start()))
+    else:
+        tokens.append(_Tok("WORD", m[0], m.start()))
+    _check_end(text, end)
+    return end
+
+
+def _check_end(text: str, i: int) -> None:
+    """A word or NEAR/n must end at a space, a parenthesis, a quote or the end of the query."""
+    if i < len(text) and not text[i].isspace() and text[i] not in '()"':
+        if text[i] == "*":
+            raise QuerySyntaxError("'*' only once, at the end of a word", text, i)
+        if text[i - 1] == "*":
+            raise QuerySyntaxError("'*' only at the end of a word", text, i - 1)
+        raise QuerySyntaxError(f"unexpected {text[i]!r}" + _HINTS.get(text[i], ": put punctuation inside quotes"),
+                               text, i)
+
+
+class _Parser:
+    def __init__(self, text: str, aliases: Mapping[str, list[str]]):
+        self.text, self.aliases = text, aliases
+        self.tokens = _lex(text)
+        self.i = 0
+
+    def error(self, message: str, position: int) -> QuerySyntaxError:
+        return QuerySyntaxError(message, self.text, position)
+
+    def peek(self) -> _Tok:
+        return self.tokens[self.i]
+
+    def take(self) -> _Tok:
+        self.i += 1
+        return self.tokens[self.i - 1]
+
+    def parse(self) -> Node:
+        if self.peek().kind == "EOF":
+            raise self.error("empty query", 0)
+        node = self.or_()
+        if self.peek().kind != "EOF":  # only a ")" stops or_() early
+            raise self.error("unexpected ')': there is no '(' to close", self.peek().pos)
+        return node
+
+    def or_(self, after: _Tok | None = None) -> Node:
+        items = [self.and_(after)]
+        while self.peek().kind == "OR":
+            items.append(self.and_(self.take()))
+        return items[0] if len(items) == 1 else Or(tuple(items), pos=items[0].pos)
+
+    def and_(self, after: _Tok | None) -> Node:
+        items = [self.unary(after)]
+        while True:
+            if self.peek().kind == "AND":
+                items.append(self.unary(self.take()))
+            elif self.peek().kind in ("WORD", "PREFIX", "PHRASE", "(", "FIELD", "ALIAS", "NOT"):
+                items.append(self.unary(None))
+            else:
+                return items[0] if len(items) == 1 else And(tuple(items), pos=items[0].pos)
+
+    def unary(self, after: _Tok | None) -> Node:
+        if self.peek().kind == "NOT":
+            op = self.take()
+            return Not(self.unary(op), pos=op.pos)
+        return self.near(after)
+
+    def near(self, after: _Tok | None) -> Node:
+        left = self.primary(after)
+        while self.peek().kind == "NEAR":
+            op = self.take()
+            right = self.primary(op)
+            for side in (left, right):
+                if not side.positional():
+                    raise self.error(f"{op.name()} joins terms, phrases, prefixes, aliases or OR-groups of them, "
+                                     "not AND or NOT", side.pos)
+            left = Near(left, right, int(op.value), pos=left.pos)
+        return left
+
+    def primary(self, after: _Tok | None) -> Node:
+        tok = self.peek()
+        if tok.kind == "(":
+            self.take()
+            if self.peek().kind == ")":
+                raise self.error("empty parentheses", tok.pos)
+            node = self.or_(tok)
+            if self.peek().kind != ")":
+                raise self.error("unclosed '('", tok.pos)
+            self.take()
+            return node
+        if tok.kind == "FIELD":
+            self.take()
+            return self._case(tok) if tok.value == "case" else Field(str(tok.value), self.primary(tok), pos=tok.pos)
+        if tok.kind in ("WORD", "PREFIX", "PHRASE"):
+            return self._leaf(self.take(), case=False, pos=tok.pos)
+        if tok.kind == "ALIAS":
+            return self._alias(self.take())
+        raise self._missing(tok, after)
+
+    def _missing(self, tok: _Tok, after: _Tok | None) -> QuerySyntaxError:
+        if tok.kind in ("AND", "OR", "NEAR"):
+            return self.error(f"{tok.name()} needs a term on both sides", tok.pos)
+        if tok.kind == "NOT":
+            return self.error(f"NOT cannot follow {after.name() if after else 'here'}; "
+                              "put NOT in front: NOT (a NEAR/5 b)", tok.pos)
+        if after is None:  # a ")" with nothing before it
+            return self.error("unexpected ')'", tok.pos)
+        if after.kind == "(":  # "()" was caught earlier, so this is the end of the query
+            return self.error("unclosed '('", after.pos)
+        return self.error(f"{after.name()} needs a term after it", after.pos)
+
+    def _case(self, tok: _Tok) -> Leaf:
+        if self.peek().kind not in ("WORD", "PREFIX", "PHRASE"):
+            raise self.error("case: goes right before a word or a quoted phrase, e.g. case:US", tok.pos)
+        return self._leaf(self.take(), case=True, pos=tok.pos)
+
+    def _leaf(self, tok: _Tok, *, case: bool, pos: int) -> Leaf:
+        cls = {"WORD": Term, "PREFIX": Prefix, "PHRASE": Phrase}[tok.kind]
+        leaf = cls(str(tok.value), case=case, pos=pos)
+        if not leaf.pattern.slots:
+            raise self.error("a phrase needs at least one word" if tok.kind == "PHRASE"
+                             else "a term needs a letter or a digit", tok.pos)
+        return leaf
+
+    def _alias(self, tok: _Tok) -> Node:
+        name = str(tok.value)
+        if name not in self.aliases:
+            known = ", ".join("@" + key for key in sorted(self.aliases)) or "none defined"
+            raise self.error(f"unknown alias @{name} (known: {known})", tok.pos)
+        leaves = [self._entry(name, entry, tok.pos) for entry in self.aliases[name]]
+        if not leaves:
+            raise self.error(f"alias @{name} has no entries", tok.pos)
+        return leaves[0] if len(leaves) == 1 else Or(tuple(leaves), pos=tok.pos)
+
+    def _entry(self, name: str, entry: str, pos: int) -> Leaf:
+        text = entry.strip()
+        leaf: Leaf
+        if _WORD_RE.fullmatch(text.removesuffix("*")) and text not in RESERVED:
+            leaf = Prefix(text[:-1], pos=pos) if text.endswith("*") else Term(text, pos=pos)
+        elif "*" in text:
+            raise self.error(f"alias @{name} entry {entry!r}: '*' only at the end of a single word", pos)
+        else:
+            leaf = Phrase(text, pos=pos)
+        if not leaf.pattern.slots:
+            raise self.error(f"alias @{name} entry {entry!r} has no words", pos)
+        return leaf
+
+
+def _unanchored(node: Node) -> tuple[Node, str] | None:
+    """The part of the tree that can match without any positive term, and why; None if none."""
+    if isinstance(node, Not):
+        return node, "a query needs at least one positive term (NOT only excludes)"
+    if isinstance(node, Field):
+        return _unanchored(node.child)
+    if isinstance(node, And):
+        found = [_unanchored(item) for item in node.items]
+        return found[0] if all(found) else None
+    if isinstance(node, Or):
+        for item in node.items:
+            if (found := _unanchored(item)) is not None:
+                return found[0], "each side of OR needs at least one positive term (NOT only excludes)"
+    return None
+
+
+def parse(text: str, aliases: Mapping[str, list[str]] | None = None) -> Node:
+    """The tree of `text`; raises QuerySyntaxError."""
+    root = _Parser(text, aliases or {}).parse()
+    if (found := _unanchored(root)) is not None:
+        raise QuerySyntaxError(found[1], text, found[0].pos)
+    return root

@@ -1,0 +1,89 @@
+"""The snippet an alert shows: about 200–260 characters of plain text around the best hit.
+
+Rules:
+- The snippet comes from the text when any hit is in the text, else from the title.
+- Whitespace runs collapse to one space first; hit offsets are mapped through the collapse.
+- The window (WIDTH characters, starting LEAD characters before a hit) is the one holding the most
+  distinct terms, then the most hits, then the earliest. A field shorter than WIDTH is shown whole.
+- Cut ends move to a word boundary (by at most SLACK characters, never into the anchoring hit)
+  and get "…".
+- `highlights` are (start, end) offsets into the snippet of every hit wholly inside it; overlapping
+  ones (a NEAR pair sharing a word, a compound found two ways) are merged.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from newswatch.models import Document, TermHit
+
+__all__ = ["make_snippet"]
+
+WIDTH, LEAD, SLACK = 260, 70, 30
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=128)
+def _collapse(source: str) -> tuple[str, list[int]]:
+    """`source` with each whitespace run as one space, and where each original offset went."""
+    pieces: list[str] = []
+    where: list[int] = []
+    done = length = 0  # characters of source consumed; characters of output written
+    for run in _SPACES.finditer(source):
+        a, b = run.span()
+        where.extend(range(length, length + a - done))
+        length += a - done
+        where.extend([length] * (b - a))
+        pieces += [source[done:a], " "]
+        length += 1
+        done = b
+    where.extend(range(length, length + len(source) - done + 1))  # one more: the end offset
+    pieces.append(source[done:])
+    return "".join(pieces), where
+
+
+def _window(flat: str, spans: list[tuple[int, int, str]], lo: int, hi: int) -> tuple[int, int]:
+    if hi - lo <= WIDTH:
+        return lo, hi
+    best: tuple[tuple[int, int, int], int, int, int, int] | None = None
+    for start, end, _ in spans[:50]:
+        a = max(lo, min(start - LEAD, hi - WIDTH))
+        b = min(hi, max(a + WIDTH, end))
+        inside = [span for span in spans if a <= span[0] and span[1] <= b]
+        score = (len({term for *_, term in inside}), len(inside), -a)
+        if best is None or score > best[0]:
+            best = (score, a, b, start, end)
+    assert best is not None
+    _, a, b, start, end = best
+    if a > lo and flat[a - 1] != " " and (k := flat.find(" ", a, min(a + SLACK, start))) != -1:
+        a = k + 1
+    if b < hi and flat[b] != " " and (k := flat.rfind(" ", max(b - SLACK, end), b)) != -1:
+        b = k
+    while flat[a] == " ":
+        a += 1
+    while flat[b - 1] == " ":
+        b -= 1
+    return a, b
+
+
+def make_snippet(doc: Document, hits: Sequence[TermHit]) -> tuple[str, list[tuple[int, int]]]:
+    """The snippet around the best hit, and the highlighted (start, end) offsets within it."""
+    name = "text" if any(hit.field == "text" for hit in hits) else "title"
+    flat, where = _collapse(doc.text if name == "text" else doc.title)
+    spans = sorted({(where[h.start], where[h.end], h.term) for h in hits if h.field == name})
+    lo, hi = len(flat) - len(flat.lstrip(" ")), len(flat.rstrip(" "))
+    if lo >= hi:
+        return "", []
+    a, b = _window(flat, spans, lo, hi)
+    head, tail = ("…" if a > lo else ""), ("…" if b < hi else "")
+    highlights: list[tuple[int, int]] = []
+    for start, end, _ in spans:
+        if a <= start and end <= b:
+            start, end = start - a + len(head), end - a + len(head)
+            if highlights and start <= highlights[-1][1]:
+                highlights[-1] = (highlights[-1][0], max(end, highlights[-1][1]))
+            else:
+                highlights.append((start, end))
+    return head + flat[a:b] + tail, highlights

@@ -1,0 +1,101 @@
+"""The CLI contract: commands, exit codes (0 ok, 2 bad config or usage, 1 failure), JSON of `match`."""
+
+from __future__ import annotations
+
+import json
+import socket
+import textwrap
+
+import pytest
+from typer.testing import CliRunner
+
+from newswatch.cli import app
+from tests.conftest import SEEDS
+
+runner = CliRunner()
+
+CONFIG = """\
+database: sqlite:///{tmp}/store.db
+sources:
+  - {{name: a, url: "https://a.example/rss"}}
+channels:
+  log: {{type: jsonl, path: "{tmp}/alerts.jsonl"}}
+aliases:
+  idlib: [Idlib, Idleb]
+watchlists:
+  - {{name: idlib, query: '@idlib OR "Sochi agreement"', channels: [log]}}
+  - {{name: leaders, query: 'title:Erdoğan NEAR/10 Putin', channels: [log]}}
+"""
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(CONFIG.format(tmp=tmp_path), encoding="utf-8")
+    return path
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def test_check_accepts_a_good_config_before_or_after_the_command(config):
+    assert invoke("--config", str(config), "check").exit_code == 0
+    assert invoke("check", "--config", str(config)).exit_code == 0
+
+
+def test_check_names_the_line_of_a_typo(config):
+    config.write_text(config.read_text().replace("channels: [log]}", "chanels: [log]}", 1))
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 2
+    assert f"{config}:9: watchlists[0].chanels: unknown key" in result.output
+
+
+def test_check_shows_a_caret_under_a_query_error(config):
+    config.write_text(config.read_text().replace("'@idlib OR \"Sochi agreement\"'", "'Idlib AND (Sochi'"))
+    result = invoke("--config", str(config), "check")
+    assert result.exit_code == 2 and "watchlist 'idlib'" in result.output and "^" in result.output
+
+
+@pytest.mark.parametrize("args", [["run"], ["nonsense"], ["match"]], ids=["run-without-once", "unknown", "no-files"])
+def test_usage_errors_exit_2(config, args):
+    assert invoke("--config", str(config), *args).exit_code == 2
+
+
+def test_match_prints_one_json_line_per_file(config, tmp_path):
+    text = tmp_path / "note.txt"
+    text.write_text("Erdoğan and Putin meet\n\nTalks on İdlib and the Sochi-agreement went on.", encoding="utf-8")
+    result = invoke("--config", str(config), "match", str(SEEDS / "pages/duvar/lavrov-idlib-talks.html"),
+                    str(SEEDS / "pages/duvar/central-bank-cuts-policy-rate.html"), str(text))
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["file"].rsplit("/", 1)[-1] for line in lines] == [
+        "lavrov-idlib-talks.html", "central-bank-cuts-policy-rate.html", "note.txt"]
+    seed = {m["watchlist"]: m for m in lines[0]["matches"]}
+    assert set(seed) == {"idlib"} and "Idlib" in seed["idlib"]["terms"] and seed["idlib"]["snippet"]
+    assert lines[1]["matches"] == []
+    assert {m["watchlist"] for m in lines[2]["matches"]} == {"idlib", "leaders"}
+
+
+def test_match_of_a_missing_file_fails_with_1(config, tmp_path):
+    assert invoke("--config", str(config), "match", str(tmp_path / "nope.html")).exit_code == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.prefect
+def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_server, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    port = str(_free_port())
+    first = invoke("demo", "--seeds", str(SEEDS), "--port", port)
+    assert first.exit_code == 0, first.output
+    assert "Lavrov" in first.output and "إدلب" in first.output
+    alerts = [json.loads(line) for line in (tmp_path / "data/demo/alerts.jsonl").read_text().splitlines()]
+    assert {a["watchlist"] for a in alerts} == {"idlib", "erdogan-putin"}
+    second = invoke("demo", "--seeds", str(SEEDS), "--port", port)
+    assert second.exit_code == 0 and "Lavrov" not in second.output and "no new alerts" in second.output
+    assert len((tmp_path / "data/demo/alerts.jsonl").read_text().splitlines()) == len(alerts)
