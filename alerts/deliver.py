@@ -1,9 +1,10 @@
 """Drain the outbox: claim due deliveries per channel, send, record the outcome.
 
-Rules: channels drain in parallel threads, so one channel's outage never delays another. A
-transient error ("retry") stops that channel for this run: the failed delivery gets its backoff
-from `alerts.retry`, and what was claimed but not tried goes back to pending at the same time.
-A permanent error marks only that delivery dead and the channel goes on.
+Rules: channels drain in parallel threads, so one channel's outage never delays another. Due
+digest deliveries of one watchlist go out as one message; the others one by one. A transient
+error ("retry") stops that channel for this run: the failed message gets its backoff from
+`alerts.retry`, and what was claimed but not tried goes back to pending at the same time.
+A permanent error marks only that message's deliveries dead and the channel goes on.
 """
 
 from __future__ import annotations
@@ -48,39 +49,54 @@ def _drain(database: str, name: str, channel: Channel, now: datetime) -> Channel
             batch = deliveries.claim(current, name, now)
         if not batch:
             return outcome
-        for position, claimed in enumerate(batch):
+        messages = _messages(batch)
+        for position, message in enumerate(messages):
+            ids = [c.alert.delivery_id for c in message]
             try:
-                send(name, channel, [claimed.alert])
+                send(name, channel, [c.alert for c in message], digest=message[0].digest)
             except ChannelError as error:
-                stop = _record_failure(database, outcome, claimed, error, now)
-                if stop:
-                    _put_back(database, batch[position + 1:], claimed, error, now)
+                if _record_failure(database, outcome, message, error, now):
+                    _put_back(database, [c for m in messages[position + 1:] for c in m], ids[0], now)
                     return outcome
                 continue
             with session(database) as current:
-                deliveries.mark_sent(current, [claimed.alert.delivery_id], now)
-            outcome.sent += 1
+                deliveries.mark_sent(current, ids, now)
+            outcome.sent += len(ids)
 
 
-def _record_failure(database: str, outcome: ChannelOutcome, claimed, error: ChannelError, now) -> bool:
-    retry_at = next_attempt(error.kind, claimed.attempts, now, error.retry_after_seconds,
+def _messages(batch: list[deliveries.Claimed]) -> list[list[deliveries.Claimed]]:
+    """One message per instant delivery, one per watchlist for the digest deliveries."""
+    digests: dict[str, list[deliveries.Claimed]] = {}
+    singles = []
+    for claimed in batch:
+        if claimed.digest:
+            digests.setdefault(claimed.alert.watchlist, []).append(claimed)
+        else:
+            singles.append([claimed])
+    return singles + list(digests.values())
+
+
+def _record_failure(database: str, outcome: ChannelOutcome, message, error: ChannelError, now) -> bool:
+    attempts = max(c.attempts for c in message)
+    retry_at = next_attempt(error.kind, attempts, now, error.retry_after_seconds,
                             max_attempts=DEFAULTS["delivery_attempts"])
     with session(database) as current:
-        deliveries.mark_failed(current, [claimed.alert.delivery_id], str(error), retry_at)
+        deliveries.mark_failed(current, [c.alert.delivery_id for c in message], str(error), retry_at)
     if retry_at is None:
-        outcome.dead += 1
+        outcome.dead += len(message)
     else:
-        outcome.failed += 1
+        outcome.failed += len(message)
     outcome.error = str(error)
-    log.warning("deliver channel=%s story=%s status=%s error=%s", outcome.channel,
-                claimed.alert.story_id, "dead" if retry_at is None else "failed", error)
+    log.warning("deliver channel=%s stories=%s status=%s error=%s", outcome.channel,
+                ",".join(str(c.alert.story_id) for c in message), "dead" if retry_at is None else "failed",
+                error)
     return error.kind == "retry"
 
 
-def _put_back(database: str, untried, failed, error: ChannelError, now: datetime) -> None:
+def _put_back(database: str, untried: list[deliveries.Claimed], failed_id: int, now: datetime) -> None:
     """Claimed but not tried: due again when the failed one is, without counting an attempt."""
     if not untried:
         return
     with session(database) as current:
-        retry_at = deliveries.next_attempt_of(current, failed.alert.delivery_id) or now
+        retry_at = deliveries.next_attempt_of(current, failed_id) or now
         deliveries.unclaim(current, [c.alert.delivery_id for c in untried], retry_at)

@@ -24,6 +24,7 @@ import argparse
 import hashlib
 import mimetypes
 import re
+import sys
 import threading
 from datetime import timezone
 from email.utils import formatdate, parsedate_to_datetime
@@ -55,8 +56,7 @@ class ReplayServer:
     def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
         self.root = Path(root).resolve()
         self.requests: list[tuple[str, str, int]] = []
-        self._httpd = ThreadingHTTPServer((host, port), _handler(self))
-        self._httpd.daemon_threads = True
+        self._httpd = _Server((host, port), _handler(self))
         self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
 
     @property
@@ -94,6 +94,15 @@ class ReplayServer:
         candidate = (self.root / path.lstrip("/")).resolve()
         inside = candidate == self.root or self.root in candidate.parents
         return candidate if inside and candidate.is_file() else None
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False  # an idle keep-alive client must not hold up shutdown
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # a client that hung up: not news
+            super().handle_error(request, client_address)
 
 
 def _handler(server: ReplayServer) -> type[BaseHTTPRequestHandler]:

@@ -10,12 +10,13 @@ skips articles published longer ago than that.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from newswatch.config import Config
+from newswatch import cadence
+from newswatch.config import Config, Watchlist
 from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document
-from newswatch.store import articles, matches, session, stories
+from newswatch.store import articles, deliveries, matches, session, stories
 from newswatch.store.tables import Article, Source
 from newswatch.stories import story_keys
 
@@ -63,10 +64,23 @@ def _settle(current, config: Config, index: WatchIndex, article_id: int, now: da
         watchlist = config.watchlist(name)
         if watchlist.max_age and article.published_at and article.published_at < now - watchlist.max_age:
             continue
-        if matches.add(current, story_id, article.id, name, hit, watchlist.channels, now):
+        match_id = matches.add(current, story_id, article.id, name, hit, now)
+        if match_id is not None:
+            _enqueue(current, watchlist, match_id, now)
             counts.matches += 1
     article.stage = "done"
     current.add(article)
+
+
+def _enqueue(current, watchlist: Watchlist, match_id: int, now: datetime) -> None:
+    """The outbox: one delivery per channel, due at once or with the next digest."""
+    for channel in watchlist.channel_names:
+        settings = watchlist.delivery_for(channel)
+        recent = 0
+        if settings.digest == "adaptive":
+            recent = deliveries.sent_at_once_since(current, watchlist.name, channel, now - timedelta(hours=1))
+        due, digest = cadence.plan(settings, now, recent)
+        deliveries.enqueue(current, match_id, channel, due, digest, now)
 
 
 def _language(config: Config, article: Article, source: str) -> str | None:

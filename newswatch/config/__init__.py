@@ -85,7 +85,7 @@ def _cross_check(config: Config, located: Located) -> list[Problem]:
         urls.add(source.url)
     source_names = {s.name for s in config.sources}
     for i, watchlist in enumerate(config.watchlists):
-        for j, channel in enumerate(watchlist.channels):
+        for j, channel in enumerate(watchlist.channel_names):
             if channel not in config.channels:
                 known = ", ".join(sorted(config.channels)) or "none defined"
                 report(("watchlists", i, "channels", j), f"unknown channel {channel!r} (known: {known})")

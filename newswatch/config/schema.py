@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
@@ -21,9 +22,11 @@ __all__ = [
     "Channel",
     "Config",
     "ConsoleChannel",
+    "Delivery",
     "EmailChannel",
     "FetchSettings",
     "JsonlChannel",
+    "Route",
     "Schedule",
     "SlackChannel",
     "SourceConfig",
@@ -48,7 +51,19 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class Schedule(_Model):
+class _Timezone(_Model):
+    @field_validator("timezone", check_fields=False)
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (write e.g. Europe/Istanbul)") from None
+        return value
+
+
+class Schedule(_Timezone):
     """How often `serve` runs a cycle: `every: 10m` or `cron: "*/10 * * * *"`, not both."""
 
     every: Duration | None = None
@@ -151,14 +166,52 @@ Channel = Annotated[
 ]
 
 
+_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+DigestMode = Literal["instant", "hourly", "daily", "adaptive"]
+
+
+class Delivery(_Timezone):
+    """When a watchlist's alerts go out on a channel."""
+
+    digest: DigestMode = "instant"
+    at: str = Field("08:00", pattern=_CLOCK)  # daily digests: local time of day
+    timezone: str = "UTC"
+    quiet_hours: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    adaptive_limit: int = Field(3, ge=1)  # adaptive: this many alerts an hour go out at once
+
+
+class Route(_Timezone):
+    """A channel of a watchlist with its own delivery settings (unset ones come from the watchlist)."""
+
+    channel: str
+    digest: DigestMode | None = None
+    at: str | None = Field(None, pattern=_CLOCK)
+    timezone: str | None = None
+    quiet_hours: str | None = Field(None, pattern=r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")
+    adaptive_limit: int | None = Field(None, ge=1)
+
+
 class Watchlist(_Model):
     name: str = Field(pattern=_NAME)
     query: str = Field(min_length=1)
-    channels: list[str] = Field(min_length=1)
+    channels: list[str | Route] = Field(min_length=1)
+    delivery: Delivery = Delivery()
     languages: list[str] = Field(default_factory=list)
     sources: list[str] = Field(default_factory=list)
     exclude: str | None = None
     max_age: Duration | None = None  # alert only on articles published within this; off by default
+
+    @property
+    def channel_names(self) -> list[str]:
+        return [c if isinstance(c, str) else c.channel for c in self.channels]
+
+    def delivery_for(self, channel: str) -> Delivery:
+        """The watchlist's delivery settings, with the channel's own ones on top."""
+        for route in self.channels:
+            if isinstance(route, Route) and route.channel == channel:
+                overrides = route.model_dump(exclude={"channel"}, exclude_none=True)
+                return self.delivery.model_copy(update=overrides)
+        return self.delivery
 
 
 class Config(_Model):

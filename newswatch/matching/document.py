@@ -74,9 +74,8 @@ class FieldView:
         self.name, self.source = name, source
         self.tokens = tokenize(source)
         self.by_text: dict[str, list[Token]] = {}
-        self.by_pos: list[list[Token]] = []
         # the last token is a plain word or a joined compound: either way its `last` is the highest position
-        self.by_pos = [[] for _ in range(self.tokens[-1].last + 1)] if self.tokens else []
+        self.by_pos: list[list[Token]] = [[] for _ in range(self.tokens[-1].last + 1)] if self.tokens else []
         for token in self.tokens:
             self.by_text.setdefault(token.text, []).append(token)
             self.by_pos[token.position].append(token)

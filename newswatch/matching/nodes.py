@@ -33,6 +33,8 @@ Key = tuple[str, str]  # ("word", folded word) or ("prefix", folded stem)
 
 
 class Occurrence(NamedTuple):
+    """Where a positional node was found: one field, a span of word positions, and its hits."""
+
     field: str
     first: int  # word positions
     last: int
@@ -45,25 +47,33 @@ def _cost(keys: frozenset[Key]) -> int:
 
 
 class Node:
+    """A query operator or leaf."""
+
     level = 5  # binding strength, for parentheses in describe()
     pos: int
 
     def describe(self) -> str:
+        """Canonical query text for this node."""
         raise NotImplementedError
 
     def match(self, doc: Analysed, scope: Scope) -> Hits | None:
+        """The hits when the node matches within the fields in `scope`, else None."""
         raise NotImplementedError
 
     def clauses(self) -> tuple[frozenset[Key], ...]:
+        """Sets of words/prefixes a matching document has at least one of, each."""
         raise NotImplementedError
 
     def anchors(self) -> frozenset[Key] | None:
+        """The cheapest clause, to look the node up by; None when it needs nothing."""
         return _cheapest(self.clauses())
 
     def positional(self) -> bool:
+        """Whether the node has word positions (can be an operand of NEAR)."""
         return False
 
     def children(self) -> tuple[Node, ...]:
+        """The operands."""
         return ()
 
     def _wrap(self, child: Node, above: int) -> str:
@@ -72,7 +82,10 @@ class Node:
 
 
 class Positional(Node):
+    """A node found at word positions: its match is having occurrences."""
+
     def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
+        """Every place the node occurs within the fields in `scope`."""
         raise NotImplementedError
 
     def match(self, doc: Analysed, scope: Scope) -> Hits | None:
@@ -118,21 +131,23 @@ class Leaf(Positional):
         return list(found.values())
 
     def clauses(self) -> tuple[frozenset[Key], ...]:
-        last_slot = len(self.pattern.slots) - 1
-        options = []
-        for s, slot in enumerate(self.pattern.slots):
-            keys = set()
+        # one clause per compound word: for each of its spellings, its most selective atom
+        slots = self.pattern.slots
+        clauses = []
+        for s, slot in enumerate(slots):
+            clause = set()
             for alternative in slot:
-                final = len(alternative) - 1
-                keys.add(min(((("prefix" if self.pattern.prefix and s == last_slot and a == final else "word"),
-                               atom.text) for a, atom in enumerate(alternative)),
-                             key=lambda key: _cost(frozenset([key]))))
-            options.append(frozenset(keys))
-        return tuple(dict.fromkeys(options))
+                keys = [("prefix" if self.pattern.prefix and s == len(slots) - 1 and a == len(alternative) - 1
+                         else "word", atom.text) for a, atom in enumerate(alternative)]
+                clause.add(min(keys, key=lambda key: _cost(frozenset([key]))))
+            clauses.append(frozenset(clause))
+        return tuple(dict.fromkeys(clauses))
 
 
 @dataclass(frozen=True)
 class Term(Leaf):
+    """`Idlib`, `de-escalation`: one word (a compound counts as one)."""
+
     word: str
 
     @property
@@ -145,6 +160,8 @@ class Term(Leaf):
 
 @dataclass(frozen=True)
 class Prefix(Leaf):
+    """`negotiat*`: any word starting with the stem."""
+
     stem: str
 
     @property
@@ -157,6 +174,8 @@ class Prefix(Leaf):
 
 @dataclass(frozen=True)
 class Phrase(Leaf):
+    """`"Sochi agreement"`: words in a row, punctuation between them ignored."""
+
     words: str  # as written between the quotes, escapes removed
 
     @property
@@ -169,6 +188,8 @@ class Phrase(Leaf):
 
 @dataclass(frozen=True)
 class Near(Positional):
+    """`a NEAR/n b`: both, at most n words between them, either order."""
+
     left: Node
     right: Node
     distance: int
@@ -248,6 +269,8 @@ class Field(Positional):
 
 @dataclass(frozen=True)
 class Not(Node):
+    """`NOT x`: matches (with no hits) when x does not."""
+
     child: Node
     pos: int = field(default=0, compare=False, repr=False, kw_only=True)
     level = 3
@@ -267,6 +290,8 @@ class Not(Node):
 
 @dataclass(frozen=True)
 class And(Node):
+    """`a AND b` (or `a b`): all of them."""
+
     items: tuple[Node, ...]
     pos: int = field(default=0, compare=False, repr=False, kw_only=True)
     level = 2
@@ -292,6 +317,8 @@ class And(Node):
 
 @dataclass(frozen=True)
 class Or(Positional):
+    """`a OR b`: any of them; positional when all of them are."""
+
     items: tuple[Node, ...]
     pos: int = field(default=0, compare=False, repr=False, kw_only=True)
     level = 1

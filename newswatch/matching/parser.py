@@ -1,4 +1,4 @@
-"""Parse watch-query text into a tree of `nodes`, or raise QuerySyntaxError with a caret.
+"""Parse watch-query tokens (lexer.py) into a tree of `nodes`, or raise QuerySyntaxError with a caret.
 
 Grammar (docs/queries.md is the user-facing reference; precedence from tightest):
 
@@ -24,146 +24,26 @@ Rules:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from typing import NamedTuple
 
+from newswatch.matching.lexer import RESERVED, WORD_RE, QuerySyntaxError, Tok, lex
 from newswatch.matching.nodes import And, Field, Leaf, Near, Node, Not, Or, Phrase, Prefix, Term
-from newswatch.matching.text import JOINERS, WORD_CHAR
 
 __all__ = ["QuerySyntaxError", "parse"]
-
-_JOINER = "[" + re.escape(JOINERS) + "]"
-_WORD_RE = re.compile(rf"{WORD_CHAR}+(?:{_JOINER}{WORD_CHAR}+)*")
-_FIELD_RE = re.compile(r"(\w+):")
-_ALIAS_RE = re.compile(r"@([\w-]+)")
-_DIGITS_RE = re.compile(r"\d+")
-_OPERATORS = {"AND", "OR", "NOT"}
-RESERVED = _OPERATORS | {"NEAR"}
-_FIELDS = ("title", "text", "case")
-_HINTS = {"-": ": use NOT to exclude a term", "*": ": '*' goes at the end of a word",
-          "'": ": use double quotes for a phrase"}
-
-
-class QuerySyntaxError(ValueError):
-    """A query that does not parse; `position` is the column of the problem in `query`."""
-
-    def __init__(self, message: str, query: str, position: int):
-        super().__init__(message)
-        self.message, self.query, self.position = message, query, position
-
-    def explain(self) -> str:
-        """The message, the query, and a caret under the problem."""
-        return f"{self.message}\n    {self.query}\n    {' ' * self.position}^"
-
-
-class _Tok(NamedTuple):
-    kind: str  # WORD PREFIX PHRASE ( ) AND OR NOT NEAR FIELD ALIAS EOF
-    value: str | int
-    pos: int
-
-    def name(self) -> str:
-        return {"NEAR": f"NEAR/{self.value}", "FIELD": f"{self.value}:"}.get(self.kind, self.kind)
-
-
-def _lex(text: str) -> list[_Tok]:
-    tokens: list[_Tok] = []
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-        elif ch in "()":
-            tokens.append(_Tok(ch, ch, i))
-            i += 1
-        elif ch == '"':
-            i = _lex_phrase(text, i, tokens)
-        elif ch == "@":
-            m = _ALIAS_RE.match(text, i)
-            if not m:
-                raise QuerySyntaxError("@ needs an alias name, e.g. @idlib", text, i)
-            tokens.append(_Tok("ALIAS", m[1], i))
-            i = m.end()
-        elif (m := _FIELD_RE.match(text, i)) is not None:
-            if m[1] not in _FIELDS:
-                raise QuerySyntaxError(f"unknown field '{m[1]}:' (known: title:, text:, case:)", text, i)
-            tokens.append(_Tok("FIELD", m[1], i))
-            i = m.end()
-        elif text.startswith("NEAR", i) and (i + 4 == n or not _WORD_RE.match(text, i + 4)
-                                              and text[i + 4] not in JOINERS + "*"):
-            i = _lex_near(text, i, tokens)
-        elif (m := _WORD_RE.match(text, i)) is not None:
-            i = _lex_word(text, m, tokens)
-        else:
-            raise QuerySyntaxError(f"unexpected {ch!r}" + _HINTS.get(ch, ": put punctuation inside quotes"), text, i)
-    tokens.append(_Tok("EOF", "", n))
-    return tokens
-
-
-def _lex_phrase(text: str, i: int, tokens: list[_Tok]) -> int:
-    chars: list[str] = []
-    j = i + 1
-    while j < len(text) and text[j] != '"':
-        if text[j] == "\\" and text[j + 1:j + 2] in ('"', "\\"):
-            j += 1
-        elif text[j] == "*":
-            raise QuerySyntaxError("'*' does not work inside quotes", text, j)
-        chars.append(text[j])
-        j += 1
-    if j >= len(text):
-        raise QuerySyntaxError("unclosed quote", text, i)
-    tokens.append(_Tok("PHRASE", "".join(chars), i))
-    return j + 1
-
-
-def _lex_near(text: str, i: int, tokens: list[_Tok]) -> int:
-    if text[i + 4:i + 5] != "/":
-        raise QuerySyntaxError("NEAR needs a distance in words, e.g. NEAR/5", text, i)
-    m = _DIGITS_RE.match(text, i + 5)
-    if not m:
-        raise QuerySyntaxError("NEAR/ needs a number of words, e.g. NEAR/5", text, i + 5)
-    tokens.append(_Tok("NEAR", int(m[0]), i))
-    _check_end(text, m.end())
-    return m.end()
-
-
-def _lex_word(text: str, m: re.Match[str], tokens: list[_Tok]) -> int:
-    end = m.end()
-    if text[end:end + 1] == "*":
-        tokens.append(_Tok("PREFIX", m[0], m.start()))
-        end += 1
-    elif m[0] in _OPERATORS:
-        tokens.append(_Tok(m[0], m[0], m.start()))
-    else:
-        tokens.append(_Tok("WORD", m[0], m.start()))
-    _check_end(text, end)
-    return end
-
-
-def _check_end(text: str, i: int) -> None:
-    """A word or NEAR/n must end at a space, a parenthesis, a quote or the end of the query."""
-    if i < len(text) and not text[i].isspace() and text[i] not in '()"':
-        if text[i] == "*":
-            raise QuerySyntaxError("'*' only once, at the end of a word", text, i)
-        if text[i - 1] == "*":
-            raise QuerySyntaxError("'*' only at the end of a word", text, i - 1)
-        raise QuerySyntaxError(f"unexpected {text[i]!r}" + _HINTS.get(text[i], ": put punctuation inside quotes"),
-                               text, i)
-
 
 class _Parser:
     def __init__(self, text: str, aliases: Mapping[str, list[str]]):
         self.text, self.aliases = text, aliases
-        self.tokens = _lex(text)
+        self.tokens = lex(text)
         self.i = 0
 
     def error(self, message: str, position: int) -> QuerySyntaxError:
         return QuerySyntaxError(message, self.text, position)
 
-    def peek(self) -> _Tok:
+    def peek(self) -> Tok:
         return self.tokens[self.i]
 
-    def take(self) -> _Tok:
+    def take(self) -> Tok:
         self.i += 1
         return self.tokens[self.i - 1]
 
@@ -175,13 +55,13 @@ class _Parser:
             raise self.error("unexpected ')': there is no '(' to close", self.peek().pos)
         return node
 
-    def or_(self, after: _Tok | None = None) -> Node:
+    def or_(self, after: Tok | None = None) -> Node:
         items = [self.and_(after)]
         while self.peek().kind == "OR":
             items.append(self.and_(self.take()))
         return items[0] if len(items) == 1 else Or(tuple(items), pos=items[0].pos)
 
-    def and_(self, after: _Tok | None) -> Node:
+    def and_(self, after: Tok | None) -> Node:
         items = [self.unary(after)]
         while True:
             if self.peek().kind == "AND":
@@ -191,13 +71,13 @@ class _Parser:
             else:
                 return items[0] if len(items) == 1 else And(tuple(items), pos=items[0].pos)
 
-    def unary(self, after: _Tok | None) -> Node:
+    def unary(self, after: Tok | None) -> Node:
         if self.peek().kind == "NOT":
             op = self.take()
             return Not(self.unary(op), pos=op.pos)
         return self.near(after)
 
-    def near(self, after: _Tok | None) -> Node:
+    def near(self, after: Tok | None) -> Node:
         left = self.primary(after)
         while self.peek().kind == "NEAR":
             op = self.take()
@@ -209,7 +89,7 @@ class _Parser:
             left = Near(left, right, int(op.value), pos=left.pos)
         return left
 
-    def primary(self, after: _Tok | None) -> Node:
+    def primary(self, after: Tok | None) -> Node:
         tok = self.peek()
         if tok.kind == "(":
             self.take()
@@ -229,7 +109,7 @@ class _Parser:
             return self._alias(self.take())
         raise self._missing(tok, after)
 
-    def _missing(self, tok: _Tok, after: _Tok | None) -> QuerySyntaxError:
+    def _missing(self, tok: Tok, after: Tok | None) -> QuerySyntaxError:
         if tok.kind in ("AND", "OR", "NEAR"):
             return self.error(f"{tok.name()} needs a term on both sides", tok.pos)
         if tok.kind == "NOT":
@@ -241,12 +121,12 @@ class _Parser:
             return self.error("unclosed '('", after.pos)
         return self.error(f"{after.name()} needs a term after it", after.pos)
 
-    def _case(self, tok: _Tok) -> Leaf:
+    def _case(self, tok: Tok) -> Leaf:
         if self.peek().kind not in ("WORD", "PREFIX", "PHRASE"):
             raise self.error("case: goes right before a word or a quoted phrase, e.g. case:US", tok.pos)
         return self._leaf(self.take(), case=True, pos=tok.pos)
 
-    def _leaf(self, tok: _Tok, *, case: bool, pos: int) -> Leaf:
+    def _leaf(self, tok: Tok, *, case: bool, pos: int) -> Leaf:
         cls = {"WORD": Term, "PREFIX": Prefix, "PHRASE": Phrase}[tok.kind]
         leaf = cls(str(tok.value), case=case, pos=pos)
         if not leaf.pattern.slots:
@@ -254,7 +134,7 @@ class _Parser:
                              else "a term needs a letter or a digit", tok.pos)
         return leaf
 
-    def _alias(self, tok: _Tok) -> Node:
+    def _alias(self, tok: Tok) -> Node:
         name = str(tok.value)
         if name not in self.aliases:
             known = ", ".join("@" + key for key in sorted(self.aliases)) or "none defined"
@@ -267,7 +147,7 @@ class _Parser:
     def _entry(self, name: str, entry: str, pos: int) -> Leaf:
         text = entry.strip()
         leaf: Leaf
-        if _WORD_RE.fullmatch(text.removesuffix("*")) and text not in RESERVED:
+        if WORD_RE.fullmatch(text.removesuffix("*")) and text not in RESERVED:
             leaf = Prefix(text[:-1], pos=pos) if text.endswith("*") else Term(text, pos=pos)
         elif "*" in text:
             raise self.error(f"alias @{name} entry {entry!r}: '*' only at the end of a single word", pos)

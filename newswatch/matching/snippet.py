@@ -13,6 +13,7 @@ Rules:
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from functools import lru_cache
@@ -23,25 +24,25 @@ __all__ = ["make_snippet"]
 
 WIDTH, LEAD, SLACK = 260, 70, 30
 _SPACES = re.compile(r"\s+")
+_LONG_SPACES = re.compile(r"\s\s+")
 
 
 @lru_cache(maxsize=128)
-def _collapse(source: str) -> tuple[str, list[int]]:
-    """`source` with each whitespace run as one space, and where each original offset went."""
-    pieces: list[str] = []
-    where: list[int] = []
-    done = length = 0  # characters of source consumed; characters of output written
-    for run in _SPACES.finditer(source):
-        a, b = run.span()
-        where.extend(range(length, length + a - done))
-        length += a - done
-        where.extend([length] * (b - a))
-        pieces += [source[done:a], " "]
-        length += 1
-        done = b
-    where.extend(range(length, length + len(source) - done + 1))  # one more: the end offset
-    pieces.append(source[done:])
-    return "".join(pieces), where
+def _collapse(source: str) -> tuple[str, list[int], list[int]]:
+    """`source` with each whitespace run as one space; the ends of the longer runs, and how many
+    characters collapsing has removed up to each of them."""
+    ends: list[int] = []
+    removed: list[int] = []
+    for run in _LONG_SPACES.finditer(source):
+        ends.append(run.end())
+        removed.append((removed[-1] if removed else 0) + len(run[0]) - 1)
+    return _SPACES.sub(" ", source), ends, removed
+
+
+def _flat_offset(offset: int, ends: list[int], removed: list[int]) -> int:
+    """Where an offset of the source (never inside a whitespace run) lands in the collapsed text."""
+    i = bisect.bisect_right(ends, offset)
+    return offset - removed[i - 1] if i else offset
 
 
 def _window(flat: str, spans: list[tuple[int, int, str]], lo: int, hi: int) -> tuple[int, int]:
@@ -71,8 +72,9 @@ def _window(flat: str, spans: list[tuple[int, int, str]], lo: int, hi: int) -> t
 def make_snippet(doc: Document, hits: Sequence[TermHit]) -> tuple[str, list[tuple[int, int]]]:
     """The snippet around the best hit, and the highlighted (start, end) offsets within it."""
     name = "text" if any(hit.field == "text" for hit in hits) else "title"
-    flat, where = _collapse(doc.text if name == "text" else doc.title)
-    spans = sorted({(where[h.start], where[h.end], h.term) for h in hits if h.field == name})
+    flat, ends, removed = _collapse(doc.text if name == "text" else doc.title)
+    spans = sorted({(_flat_offset(h.start, ends, removed), _flat_offset(h.end, ends, removed), h.term)
+                    for h in hits if h.field == name})
     lo, hi = len(flat) - len(flat.lstrip(" ")), len(flat.rstrip(" "))
     if lo >= hi:
         return "", []

@@ -16,11 +16,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from newswatch.models import Alert
+from newswatch.store._sql import insert_ignore
 from newswatch.store.stories import sources_of
 from newswatch.store.tables import Article, Delivery, Match, Source
 
-__all__ = ["LEASE", "Claimed", "claim", "listing", "mark_failed", "mark_sent", "next_attempt_of",
-           "release_for_retry", "unclaim"]
+__all__ = ["LEASE", "Claimed", "claim", "enqueue", "listing", "mark_failed", "mark_sent",
+           "next_attempt_of", "release_for_retry", "sent_at_once_since", "unclaim"]
 
 LEASE = timedelta(minutes=5)
 _CLAIMABLE = ("pending", "failed", "sending")
@@ -30,6 +31,23 @@ _CLAIMABLE = ("pending", "failed", "sending")
 class Claimed:
     alert: Alert
     attempts: int  # including this one
+    digest: bool
+
+
+def enqueue(session: Session, match_id: int, channel: str, due: datetime, digest: bool,
+            now: datetime) -> None:
+    """Put one alert for `channel` in the outbox (at most one per match and channel)."""
+    insert_ignore(session, Delivery.__table__, [{
+        "match_id": match_id, "channel": channel, "status": "pending", "attempts": 0,
+        "next_attempt_at": due, "digest": digest, "created_at": now}])
+
+
+def sent_at_once_since(session: Session, watchlist: str, channel: str, since: datetime) -> int:
+    """How many of the watchlist's alerts on `channel` since `since` went out on their own."""
+    query = (select(sa.func.count()).select_from(Delivery).join(Match, col(Match.id) == col(Delivery.match_id))
+             .where(Match.watchlist == watchlist, Delivery.channel == channel,
+                    Delivery.digest == False, col(Delivery.created_at) >= since))  # noqa: E712
+    return session.exec(query).one()
 
 
 def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> list[Claimed]:
@@ -49,7 +67,8 @@ def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> li
         ).rowcount
         if taken:
             claimed.append(delivery_id)
-    return [Claimed(_alert(session, i), session.get(Delivery, i).attempts) for i in claimed]
+    rows = [session.get(Delivery, i) for i in claimed]
+    return [Claimed(_alert(session, row.id), row.attempts, row.digest) for row in rows]
 
 
 def _alert(session: Session, delivery_id: int) -> Alert:

@@ -120,7 +120,8 @@ class Delivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     match_id: int = Field(foreign_key="matches.id", index=True)
     channel: str = Field(max_length=200, index=True)
-    status: str = Field(default="pending", index=True)  # pending | failed | sent | dead
+    status: str = Field(default="pending", index=True)  # pending | sending | failed | sent | dead
+    digest: bool = False  # goes out in its watchlist's digest for this channel, at next_attempt_at
     attempts: int = 0
     last_error: str | None = None
     next_attempt_at: datetime | None = _when()

@@ -1,19 +1,22 @@
 """Salient terms of an article: the rare words and names that say which event it reports.
 
 Rules:
-- Words are `newswatch.matching.text.tokenize` tokens (folded, compounds split); one-letter words
-  and stopwords (Zipf frequency ≥ 6, e.g. "the", "said") are dropped.
+- Words are runs of `\\w` folded with `newswatch.matching.text.fold` ("Lohan's" → lohan,
+  "doesn't" stays one word, "1,098" → 1098, "4.6" stays one number); one-character words and
+  years are dropped.
 - Rarity is 6.5 minus the word's Zipf frequency in its language (wordfreq "small" lists, ~30k
-  words per language, folded like our text), clamped to [0.5, 5]: "lohan" 3.5, "police" 1.2. A
-  word missing from the list counts as Zipf 1.5 (a name or a rare word, but also a typo, so not
-  the maximum). Numbers of three or more digits weigh 2.5, years 1.5, shorter numbers 0.5. An
-  unknown language, or None with text that does not read as English (under half of its lower-case
-  words known), has no list: every word weighs 2.
-- An entity is a word written with a capital letter away from the start of a sentence in the body
-  (sentence starts and the title are ambiguous: headlines are Title Case), or a number of three or
-  more digits. A capitalised word that is also common (Zipf ≥ 5: "Monday", "Police") is not one.
-- Salience = rarity × (1 + log count) × position: ×2 for a word of the title, ×1.5 for a word of
-  the lead (the first LEAD_WORDS words of the text). The TOP_TERMS most salient words are kept.
+  words per language, folded like our text), clamped to [0.5, 5]: "lohan" 3.5, "police" 1.2.
+  Stopwords (Zipf ≥ 6: "the", "said") have rarity 0 and are dropped. A word missing from the list
+  counts as Zipf 1.5 (a name or a rare word, but also a typo, so not the maximum). Decimal numbers
+  weigh 3 ("4.6"), other numbers of three or more digits 2.5, shorter ones 0.5. An unsupported
+  language, or None with text that does not read as English (under half of its lower-case words
+  known), has no list: every word weighs 2.
+- An entity is a word capitalised away from the start of a sentence (in the title too when the
+  title is in sentence case, not Title Case) and not common (Zipf < 5: not "Monday", "Police"), or
+  a rare word (rarity ≥ 3) never seen in lower case, or a number of three or more digits.
+- Salience = rarity × (1 + ln count) × position: ×2 for a word of the title, ×1.5 for a word of
+  the lead (the first LEAD_WORDS words of the text). `analyse` keeps the TOP_TERMS most salient
+  words, and the VOCABULARY rarest words of the whole article for presence checks.
 """
 
 from __future__ import annotations
@@ -25,23 +28,23 @@ from functools import lru_cache
 
 from newswatch.matching.text import fold
 
-__all__ = ["LEAD_WORDS", "TOP_TERMS", "Term", "rarity", "salient_terms"]
+__all__ = ["ENTITY", "LEAD", "LEAD_WORDS", "TITLE", "TOP_TERMS", "VOCABULARY", "Term", "analyse",
+           "rarity"]
 
 LEAD_WORDS = 60
 TOP_TERMS = 40
+VOCABULARY = 400
 ENTITY, TITLE, LEAD = 1, 2, 4  # Term.flags bits
 
-_STOP_ZIPF = 6.0
-_COMMON_ZIPF = 5.0
-_MISSING_ZIPF = 1.5
+_STOP_ZIPF, _COMMON_ZIPF, _MISSING_ZIPF = 6.0, 5.0, 1.5
 _NO_TABLE_RARITY = 2.0
-_SENTENCE_END = re.compile(r"[.!?:;\n]|^$")
-_OPENERS = " \t\"'«»“”‘’([—–-"
+_RARE_NAME = 3.0
+_TITLE_BOOST, _LEAD_BOOST = 2.0, 1.5
 _WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?|\w+(?:['’]\w*)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
-_TITLE_BOOST, _LEAD_BOOST = 2.0, 1.5
-_RARE_NAME = 3.0  # Zipf ≤ 3.5: a capitalised word this rare is a name even at a sentence start
 _YEAR = re.compile(r"(1[89]|20)\d\d")
+_SENTENCE_END = re.compile(r"[.!?:;\n]")
+_OPENERS = " \t\"'«»“”‘’([—–-"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,17 +64,27 @@ class Term:
 @lru_cache(maxsize=8)
 def _table(language: str) -> dict[str, float] | None:
     """Folded word → Zipf frequency for a wordfreq language, or None if it has no list."""
-    import wordfreq  # imported here: loading it costs ~0.1 s, only fingerprinting needs it
+    import wordfreq  # imported on first use: only fingerprinting needs it
 
     if language not in wordfreq.available_languages("small"):
         return None
     table: dict[str, float] = {}
     for word, freq in wordfreq.get_frequency_dict(language, "small").items():
-        key = fold(word)
-        zipf = math.log10(freq * 1e9) if freq > 0 else 0.0
+        key, zipf = fold(word), math.log10(freq * 1e9) if freq > 0 else 0.0
         if zipf > table.get(key, -1.0):
             table[key] = zipf
     return table
+
+
+def language_table(language: str | None, text: str) -> dict[str, float] | None:
+    """The rarity table for `language` ("en", "pt-BR"); None guesses English if the text reads so."""
+    if language:
+        return _table(re.split(r"[-_]", language.strip().lower())[0])
+    table = _table("en")
+    lower = re.findall(r"\b[a-z]{2,}\b", text[:3000])
+    if table is None or not lower:
+        return None
+    return table if sum(w in table for w in lower) * 2 >= len(lower) else None
 
 
 def rarity(word: str, table: dict[str, float] | None) -> float:
@@ -83,21 +96,16 @@ def rarity(word: str, table: dict[str, float] | None) -> float:
     if table is None:
         return _NO_TABLE_RARITY
     zipf = table.get(word, _MISSING_ZIPF)
-    if zipf >= _STOP_ZIPF:
-        return 0.0
-    return min(5.0, max(0.5, 6.5 - zipf))
+    return 0.0 if zipf >= _STOP_ZIPF else min(5.0, max(0.5, 6.5 - zipf))
 
 
-def _language_table(language: str | None, text: str) -> dict[str, float] | None:
-    """The rarity table for `language` ("en", "pt-BR"); None guesses English if the text reads so."""
-    if language:
-        return _table(re.split(r"[-_]", language.strip().lower())[0])
-    table = _table("en")
-    lower = re.findall(r"\b[a-z]{2,}\b", text[:3000])
-    if table is None or not lower:
-        return table if lower else None
-    known = sum(1 for w in lower if w in table)
-    return table if known * 2 >= len(lower) else None
+def _words(raw: str):
+    """(folded word, surface, start) for each word of `raw`."""
+    for match in _WORD.finditer(raw):
+        surface = re.sub(r"['’]s$|['’]$", "", match[0])
+        word = surface.replace(",", "") if surface[0].isdigit() else fold(surface)
+        if len(word) >= 2:
+            yield word, surface, match.start()
 
 
 def _sentence_start(raw: str, start: int) -> bool:
@@ -108,38 +116,29 @@ def _sentence_start(raw: str, start: int) -> bool:
     return i < 0 or bool(_SENTENCE_END.match(raw[i]))
 
 
-def _words(raw: str):
-    """(folded word, surface, start) for each word; "Lohan's" → lohan, "doesn't" stays one word."""
-    for match in _WORD.finditer(raw):
-        surface = re.sub(r"['’]s$|['’]$", "", match[0])
-        word = surface.replace(",", "") if surface[0].isdigit() else fold(surface)
-        if len(word) >= 2:
-            yield word, surface, match.start()
-
-
 def _sentence_case(title: str) -> bool:
     """Whether capitals in the title mean names: most of its longer words are lower case."""
     longer = [w for w in re.findall(r"\w{4,}", title) if not w[0].isdigit()]
     return bool(longer) and sum(w[0].isupper() for w in longer) * 2 < len(longer)
 
 
-def salient_terms(title: str, text: str, language: str | None = None) -> list[Term]:
-    """The TOP_TERMS most salient words of an article, most salient first."""
-    table = _language_table(language, f"{title}\n{text}")
+def analyse(title: str, text: str, language: str | None = None) -> tuple[list[Term], list[str]]:
+    """The TOP_TERMS most salient terms (most salient first) and the VOCABULARY rarest words."""
+    table = language_table(language, f"{title}\n{text}")
     counts: dict[str, int] = {}
     flags: dict[str, int] = {}
     named: set[str] = set()  # capitalised away from a sentence start
     lower: set[str] = set()  # seen in lower case
     cased_title = _sentence_case(title)
     for field, raw in (("title", title), ("text", text)):
-        cased = field == "text" or cased_title
         for position, (word, surface, start) in enumerate(_words(raw)):
             counts[word] = counts.get(word, 0) + 1
             bits = TITLE if field == "title" else (LEAD if position < LEAD_WORDS else 0)
             flags[word] = flags.get(word, 0) | bits
             if surface[0].islower():
                 lower.add(word)
-            elif cased and surface[0].isupper() and not _sentence_start(raw, start):
+            elif surface[0].isupper() and (field == "text" or cased_title) \
+                    and not _sentence_start(raw, start):
                 named.add(word)
     terms = []
     for word, count in counts.items():
@@ -148,15 +147,15 @@ def salient_terms(title: str, text: str, language: str | None = None) -> list[Te
             continue
         bits = flags[word] | (ENTITY if _is_entity(word, weight, named, lower, table) else 0)
         position = _TITLE_BOOST if bits & TITLE else (_LEAD_BOOST if bits & LEAD else 1.0)
-        salience = weight * (1 + math.log(count)) * position
-        terms.append(Term(word[:24], weight, salience, bits))
+        terms.append(Term(word, weight, weight * (1 + math.log(count)) * position, bits))
+    vocabulary = sorted(terms, key=lambda t: (-t.rarity, t.text))[:VOCABULARY]
     terms.sort(key=lambda t: (-t.salience, t.text))
-    return terms[:TOP_TERMS]
+    return terms[:TOP_TERMS], [t.text for t in vocabulary]
 
 
 def _is_entity(word: str, weight: float, named: set[str], lower: set[str],
                table: dict[str, float] | None) -> bool:
-    """A name (capitalised mid-sentence and not common, or rare and never lower case) or a long number."""
+    """A name (capitalised mid-sentence and not common, or rare and never lower case) or a number."""
     if _NUMBER.fullmatch(word):
         return len(word) >= 3
     if word in named:

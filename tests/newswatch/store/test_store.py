@@ -20,6 +20,15 @@ def entry(url: str, guid: str | None = None, title: str = "Lavrov on Idlib") -> 
     return FeedEntry(source="duvar", url=url, guid=guid, title=title, summary="Short summary.")
 
 
+def alert(current, story_id: int, article_id: int, channels: list[str]) -> int | None:
+    """A match and its deliveries, as triage writes them."""
+    match_id = matches.add(current, story_id, article_id, "idlib", HIT, NOW)
+    if match_id is not None:
+        for channel in channels:
+            deliveries.enqueue(current, match_id, channel, NOW, False, NOW)
+    return match_id
+
+
 def seeded(database: str) -> int:
     with session(database) as current:
         sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss")])
@@ -72,8 +81,8 @@ def test_a_story_matches_a_watchlist_once_and_enqueues_one_delivery_per_channel(
     with session(database) as current:
         (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
         story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
-        first = matches.add(current, story_id, article_id, "idlib", HIT, ["slack", "log", "slack"], NOW)
-        again = matches.add(current, story_id, article_id, "idlib", HIT, ["slack", "log"], NOW)
+        first = alert(current, story_id, article_id, ["slack", "log", "slack"])
+        again = alert(current, story_id, article_id, ["slack", "log"])
         channels = sorted(d.channel for d in current.exec(select(Delivery)))
     assert first is not None and again is None
     assert channels == ["log", "slack"]
@@ -84,7 +93,7 @@ def test_deliveries_are_claimed_once_and_leased(database):
     with session(database) as current:
         (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
         story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
-        matches.add(current, story_id, article_id, "idlib", HIT, ["slack"], NOW)
+        alert(current, story_id, article_id, ["slack"])
     with session(database) as current:
         (claimed,) = deliveries.claim(current, "slack", NOW)
     with session(database) as current:
@@ -99,7 +108,7 @@ def test_failed_then_dead_then_retried(database):
     with session(database) as current:
         (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
         story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
-        matches.add(current, story_id, article_id, "idlib", HIT, ["slack"], NOW)
+        alert(current, story_id, article_id, ["slack"])
     with session(database) as current:
         (claimed,) = deliveries.claim(current, "slack", NOW)
         deliveries.mark_failed(current, [claimed.alert.delivery_id], "slack: 500", NOW + timedelta(minutes=1))

@@ -1,0 +1,134 @@
+"""Normalise raw feed fields into FeedEntry values, the same way for XML feeds and JSON Feed.
+
+Rules:
+- Text is plain: HTML tags are stripped (block elements become line breaks), entities unescaped,
+  runs of blanks collapsed; a title is one line. HTML that was escaped twice (reddit's feeds: the
+  text starts with markup after one pass) is stripped a second time.
+- URLs are absolute: resolved against the feed's URL (or its xml:base, which feedparser applies);
+  only http(s) URLs are kept.
+- Dates are timezone-aware UTC; a date without a zone is taken as UTC.
+- Languages are the lowercase primary subtag ("en-US" → "en"), what watchlists filter on.
+- An entry needs a title or a URL: an alert shows one and links the other. Others (an item with
+  only a description or only a guid, as RSS allows) are dropped.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
+
+from connectors.errors import FeedParseError
+from newswatch.models import FeedEntry
+
+__all__ = ["absolute_url", "entry", "language", "plain_text", "usable", "utc"]
+
+_BLOCKS = frozenset(
+    "address article aside blockquote br dd div dl dt figcaption figure footer h1 h2 h3 h4 h5 h6 "
+    "header hr li main nav ol p pre section table td th tr ul".split()
+)
+_SKIP = frozenset({"script", "style", "template", "noscript"})
+_MARKUP_FIRST = re.compile(r"^\s*<(?:!--|[A-Za-z][A-Za-z0-9]*[\s/>])")
+
+
+class _Text(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: object) -> None:
+        if tag in _SKIP:
+            self._skipping += 1
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP:
+            self._skipping = max(0, self._skipping - 1)
+        elif tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+def plain_text(value: str | None, *, html: bool = True, one_line: bool = False) -> str:
+    """`value` as plain text: tags stripped and entities unescaped when `html`, blanks collapsed."""
+    if not value:
+        return ""
+    if html:
+        value = _strip(value)
+        if _MARKUP_FIRST.match(value):
+            value = _strip(value)
+    lines = (" ".join(line.split()) for line in value.splitlines())
+    return (" " if one_line else "\n").join(line for line in lines if line)
+
+
+def _strip(value: str) -> str:
+    parser = _Text()
+    parser.feed(value)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def absolute_url(link: str | None, base: str) -> str:
+    """`link` resolved against `base`; "" when missing or not http(s)."""
+    if not link or not isinstance(link, str):
+        return ""
+    url = urljoin(base, link.strip())
+    return url if urlsplit(url).scheme in ("http", "https") else ""
+
+
+def utc(value: time.struct_time | datetime | str | None) -> datetime | None:
+    """A timezone-aware UTC datetime from a struct_time (UTC), a datetime or a date string."""
+    if value is None or value == "":
+        return None
+    try:
+        if isinstance(value, time.struct_time):
+            value = datetime(*value[:6], tzinfo=timezone.utc)
+        elif isinstance(value, str):
+            value = _parse_date(value.strip())
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _parse_date(text: str) -> datetime:
+    """RFC 3339 (JSON Feed's format), else RFC 822 (what some JSON feeds send all the same)."""
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        return parsedate_to_datetime(text)
+
+
+def language(tag: str | None) -> str | None:
+    """The lowercase primary language subtag of a BCP 47 / xml:lang tag, or None."""
+    primary = re.split(r"[-_\s]", (tag or "").strip(), maxsplit=1)[0].lower()
+    return primary if primary.isalpha() and 2 <= len(primary) <= 3 else None
+
+
+def entry(
+    source: str, *, url: str, guid: str | None, title: str, summary: str,
+    published: datetime | None, author: str | None, lang: str | None,
+) -> FeedEntry | None:
+    """A FeedEntry, or None when it has neither a title nor a URL."""
+    if not (title or url):
+        return None
+    return FeedEntry(source, url, guid or None, title, summary, published, author or None, lang)
+
+
+def usable(entries: list[FeedEntry | None]) -> list[FeedEntry]:
+    """The entries kept by `entry`; FeedParseError when there were some but none was usable."""
+    kept = [e for e in entries if e is not None]
+    if entries and not kept:
+        raise FeedParseError(
+            f"parse: not a feed ({len(entries)} entries, none with a title or a link)"
+        )
+    return kept

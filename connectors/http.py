@@ -1,0 +1,213 @@
+"""Fetch feeds and article pages over one shared HTTP client per batch.
+
+Rules, in the order a request meets them:
+1. Limits: at most `fetch.concurrency` requests in flight for the batch and `fetch.per_host` per
+   host (keyed by the requested URL's host); the rest wait on asyncio semaphores, not in httpx's
+   pool. The pool holds 16-32 connections: httpcore's pool bookkeeping grows with the square of
+   its open connections, so 64 measured slower than 16.
+2. Deadline: `fetch.timeout` bounds connect and each read, AND the whole fetch including redirect
+   hops and the body (a server dripping one byte a second never trips a per-read timeout).
+3. Redirects are followed by hand, at most DEFAULTS["max_redirects"] hops; a loop or one hop too
+   many fails with kind "redirects". Every hop passes the address guard (connectors.addresses).
+4. Conditional GET: If-None-Match / If-Modified-Since from the SourceRequest; 304 → NotModified;
+   the new ETag / Last-Modified come back in Fetched.
+5. Status and exception → error kind: connectors.errors (the one table). Bodies: connectors.body
+   (size cap and bomb guard). Caching hints → ttl_seconds: connectors.freshness.
+6. Pages: only text/html and application/xhtml+xml bodies are returned (a body without a
+   Content-Type is sniffed); anything else is `Page(error="fetch: not an HTML page (…)")`.
+
+A failing source or page is a value (Failed, Page.error), never an exception; an exception the
+error table does not know is a bug and propagates. Proxy variables are ignored (trust_env=False):
+the address guard must see the real peer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import zlib
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import httpx
+
+from connectors.addresses import AddressPolicy
+from connectors.body import ACCEPT_ENCODING, read_body
+from connectors.errors import FeedParseError, FetchError, classify
+from connectors.feeds import parse_document
+from connectors.freshness import ttl_seconds
+from newswatch.config.schema import DEFAULTS, FetchSettings
+from newswatch.models import Failed, Fetched, FetchResult, NotModified, Page, SourceRequest
+
+__all__ = ["fetch_feeds", "fetch_feeds_sync", "fetch_pages", "fetch_pages_sync"]
+
+log = logging.getLogger(__name__)
+
+_POOL = (16, 32)
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_HTML = ("text/html", "application/xhtml+xml")
+_FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+_PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_KNOWN_ERRORS = (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, zlib.error)
+
+
+async def fetch_feeds(
+    settings: FetchSettings, requests: list[SourceRequest], *, trusted_hosts: Collection[str] = ()
+) -> list[FetchResult]:
+    """Fetch and parse every source's feed; one result per request, in the same order."""
+    async with _Fetcher(settings, trusted_hosts) as fetcher:
+        return list(await asyncio.gather(*(_fetch_feed(fetcher, r) for r in requests)))
+
+
+async def fetch_pages(
+    settings: FetchSettings, urls: list[str], *, trusted_hosts: Collection[str] = ()
+) -> list[Page]:
+    """Fetch article pages; one Page per URL, in the same order (errors in Page.error)."""
+    async with _Fetcher(settings, trusted_hosts) as fetcher:
+        return list(await asyncio.gather(*(_fetch_page(fetcher, url) for url in urls)))
+
+
+def fetch_feeds_sync(
+    settings: FetchSettings, requests: list[SourceRequest], *, trusted_hosts: Collection[str] = ()
+) -> list[FetchResult]:
+    """`fetch_feeds` for synchronous callers (Prefect sync tasks)."""
+    return asyncio.run(fetch_feeds(settings, requests, trusted_hosts=trusted_hosts))
+
+
+def fetch_pages_sync(
+    settings: FetchSettings, urls: list[str], *, trusted_hosts: Collection[str] = ()
+) -> list[Page]:
+    """`fetch_pages` for synchronous callers (Prefect sync tasks)."""
+    return asyncio.run(fetch_pages(settings, urls, trusted_hosts=trusted_hosts))
+
+
+async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest) -> FetchResult:
+    headers = {"Accept": _FEED_ACCEPT}
+    if request.etag:
+        headers["If-None-Match"] = request.etag
+    if request.last_modified:
+        headers["If-Modified-Since"] = request.last_modified
+    try:
+        got = await fetcher.get(request.url, headers)
+    except FetchError as error:
+        return _logged(request.url, error.as_failed(request.name))
+    if got.status == 304:
+        return _logged(request.url, NotModified(request.name))
+    try:
+        feed = parse_document(request.name, got.body or b"", got.url, got.content_type)
+    except FeedParseError as exc:
+        return _logged(request.url, Failed(request.name, "parse", str(exc), status=got.status))
+    ttl = ttl_seconds(got.headers, feed.ttl, datetime.now(timezone.utc))
+    return _logged(request.url, Fetched(
+        request.name, feed.entries, etag=got.headers.get("etag"),
+        last_modified=got.headers.get("last-modified"), status=got.status, final_url=got.url,
+        ttl_seconds=ttl,
+    ))
+
+
+async def _fetch_page(fetcher: _Fetcher, url: str) -> Page:
+    try:
+        got = await fetcher.get(url, {"Accept": _PAGE_ACCEPT}, accept=_HTML)
+    except FetchError as error:
+        return Page(url, status=error.status, error=error.message)
+    if got.body is None or (got.content_type is None and not _looks_like_html(got.body)):
+        kind = got.content_type or "no Content-Type"
+        return Page(url, got.url, got.status, got.content_type, error=f"fetch: not an HTML page ({kind})")
+    return Page(url, got.url, got.status, got.content_type, got.body)
+
+
+@dataclass(frozen=True)
+class _Got:
+    """A successful final response: body None for 304, or for a media type not accepted."""
+
+    url: str
+    status: int
+    headers: httpx.Headers
+    body: bytes | None
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")
+
+
+class _Fetcher:
+    """One batch: the shared client, the global and per-host limits, the address policy."""
+
+    def __init__(self, settings: FetchSettings, trusted_hosts: Iterable[str]) -> None:
+        pool = min(_POOL[1], max(_POOL[0], settings.concurrency))
+        self._settings = settings
+        self._policy = AddressPolicy(settings.allow_private_networks, frozenset(trusted_hosts))
+        self._all = asyncio.Semaphore(min(settings.concurrency, pool))
+        self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._client = httpx.AsyncClient(
+            http2=True,
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
+            timeout=httpx.Timeout(settings.timeout.total_seconds()),
+            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+            follow_redirects=False,
+            trust_env=False,
+        )
+
+    async def __aenter__(self) -> _Fetcher:
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self._client.__aexit__(*exc_info)
+
+    async def get(self, url: str, headers: dict[str, str], accept: tuple[str, ...] = ()) -> _Got:
+        """GET `url` within the limits and the deadline, following redirects; or FetchError."""
+        try:
+            start = httpx.URL(url)
+            host = self._hosts.setdefault(start.host, asyncio.Semaphore(self._settings.per_host))
+            # The host's slot first: a request waiting for a busy host must not hold a global one.
+            async with host, self._all:
+                async with asyncio.timeout(self._settings.timeout.total_seconds()):
+                    return await self._follow(start, headers, accept)
+        except _KNOWN_ERRORS as exc:
+            error = classify(exc, timeout=self._settings.timeout)
+            if error is None:
+                raise
+            raise error from exc
+
+    async def _follow(self, url: httpx.URL, headers: dict[str, str], accept: tuple[str, ...]) -> _Got:
+        seen = {str(url)}
+        for _hop in range(DEFAULTS["max_redirects"] + 1):
+            await self._policy.check_url(url)
+            async with self._client.stream("GET", url, headers=headers) as response:
+                self._policy.check_peer(response)
+                location = response.headers.get("location")
+                if response.status_code not in _REDIRECTS or not location:
+                    return await self._finish(response, accept)
+            url = url.join(location)
+            if str(url) in seen:
+                raise FetchError("redirects", f"fetch: redirect loop back to {url}")
+            seen.add(str(url))
+        raise FetchError("redirects", f"fetch: more than {DEFAULTS['max_redirects']} redirects")
+
+    async def _finish(self, response: httpx.Response, accept: tuple[str, ...]) -> _Got:
+        error = classify(response)
+        if error is not None:
+            raise error
+        got = _Got(str(response.url), response.status_code, response.headers, None)
+        media = got.content_type.split(";")[0].strip().lower() if got.content_type else None
+        if response.status_code == 304 or (accept and media is not None and media not in accept):
+            return got
+        body = await read_body(response, self._settings.max_bytes)
+        return _Got(got.url, got.status, got.headers, body)
+
+
+def _looks_like_html(body: bytes) -> bool:
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+
+
+def _logged(url: str, result: FetchResult) -> FetchResult:
+    kind = result.kind if isinstance(result, Failed) else "-"
+    log.info("fetch source=%s url=%s status=%s error_kind=%s", result.source, url,
+             getattr(result, "status", None), kind)
+    return result

@@ -1,0 +1,251 @@
+"""A local HTTP server that misbehaves on purpose: one route per way a source can go wrong.
+
+Runs a ThreadingHTTPServer on 127.0.0.1 (a free port) in a daemon thread. HTTP/1.0, so every
+response closes its connection and an endless body needs no chunking. Handler threads do not
+block shutdown (a slow-drip handler stops at its next failed write).
+
+Routes (ROUTES maps each path to its handler method):
+    /feed.xml               a good RSS 2.0 feed with ETag, Cache-Control max-age=600 and <ttl>30
+    /moved                  301 → /feed.xml
+    /hold                   /feed.xml after 0.2 s, counting requests in flight (max_in_flight)
+    /missing /gone /error   404, 410, 500
+    /rate-limited           429, Retry-After: 120
+    /rate-limited-date      429, Retry-After as an HTTP date 90 s after the Date header
+    /slow-drip              200, then one byte per second (trips the fetch deadline)
+    /stall                  200 headers, then silence (trips the read timeout)
+    /endless, /endless.html 200, an endless body (trips the size cap)
+    /too-big                200 with Content-Length: 10 GB (refused before reading)
+    /gzip-bomb              gzip of 1 GiB of zeros, compressed while streaming, never held whole
+    /loop/a, /loop/b        redirect to each other
+    /chain/N                redirects N times, then to /feed.xml
+    /to-private             302 → http://127.0.0.1:PORT/feed.xml (see test_http for how this
+                            is tested while the server itself is on 127.0.0.1)
+    /to-ftp                 302 → ftp://…
+    /no-location            302 without a Location header
+    /paper.pdf              application/pdf
+    /article.html           a good article page (text/html; charset=utf-8)
+    /latin1-as-utf8.html    Latin-1 bytes declared UTF-8; /utf8-as-latin1.html the reverse
+    /latin1-as-utf8.xml     the same for a feed, and /utf8-as-latin1.xml
+    /malformed.xml          a feed that is not well-formed but still has items (bozo)
+    /not-a-feed.html        an HTML page where a feed was expected
+    /garbage.xml            random bytes
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import zlib
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+__all__ = ["ARTICLE", "FEED", "BadServer"]
+
+FEED = b"""<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Good feed</title><link>http://example.com/</link>
+<language>en-GB</language><ttl>30</ttl>
+<item><title>First story</title><link>/news/1</link><guid>news-1</guid>
+<description>&lt;p&gt;Storm &amp;amp; rain&lt;/p&gt;</description>
+<pubDate>Tue, 02 Jan 2024 10:00:00 +0100</pubDate></item>
+<item><title>Second story</title><link>http://example.com/news/2</link></item>
+</channel></rss>"""
+
+ARTICLE = """<!DOCTYPE html><html lang="fr"><head><title>Le café</title></head><body><article>
+<h1>Le café de la gare</h1>
+<p>Le café de la gare a rouvert ses portes après trois années de travaux et de débats
+municipaux. Les habitués étaient nombreux à fêter l'événement, malgré la pluie.</p>
+<p>Selon la propriétaire, la façade d'époque a été restaurée à l'identique, et le comptoir en
+zinc a retrouvé sa place d'origine, à côté de l'horloge qui donne toujours l'heure exacte.</p>
+</article></body></html>"""
+
+_MALFORMED = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Broken & proud</title>
+<item><title>Still readable</title><link>http://example.com/still</link></item>
+<item><title>Unclosed <b>tag</title><link>http://example.com/unclosed</link></item>
+</channel>"""
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+    server: _Server
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        path = self.path.split("?")[0]
+        self.server.owner.requests.append(path)
+        route = ROUTES.get(path) or (_chain if path.startswith("/chain/") else _missing)
+        try:
+            route(self)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should
+
+    def reply(self, status: int, body: bytes = b"", content_type: str = "text/plain",
+              **headers: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name.replace("_", "-"), value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def redirect(self, status: int, location: str) -> None:
+        self.reply(status, Location=location)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+def _feed(h: _Handler) -> None:
+    h.reply(200, FEED, "application/rss+xml", ETag='"v1"', Cache_Control="max-age=600",
+            Last_Modified="Tue, 02 Jan 2024 10:00:00 GMT")
+
+
+def _missing(h: _Handler) -> None:
+    h.reply(404, b"no such thing")
+
+
+def _slow_drip(h: _Handler) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "application/rss+xml")
+    h.send_header("Content-Length", "1000")
+    h.end_headers()
+    for _ in range(1000):
+        h.wfile.write(b"<")
+        h.wfile.flush()
+        time.sleep(1)
+
+
+def _stall(h: _Handler) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "application/rss+xml")
+    h.end_headers()
+    h.wfile.flush()
+    time.sleep(10)
+
+
+def _endless(content_type: str):  # noqa: ANN202 - a route
+    def route(h: _Handler) -> None:
+        h.send_response(200)
+        h.send_header("Content-Type", content_type)
+        h.end_headers()
+        chunk = b"<item><title>more</title></item>" * 2000
+        while True:
+            h.wfile.write(chunk)
+    return route
+
+
+def _too_big(h: _Handler) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "application/rss+xml")
+    h.send_header("Content-Length", str(10**10))
+    h.end_headers()
+    h.wfile.write(b"<rss>")
+
+
+def _gzip_bomb(h: _Handler) -> None:
+    h.send_response(200)
+    h.send_header("Content-Type", "application/rss+xml")
+    h.send_header("Content-Encoding", "gzip")
+    h.end_headers()
+    gzip = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    for _ in range(1025):  # 1 GiB and a bit, about 1 MB compressed
+        if out := gzip.compress(zeros):
+            h.wfile.write(out)
+    h.wfile.write(gzip.flush())
+
+
+def _hold(h: _Handler) -> None:
+    owner = h.server.owner
+    with owner.lock:
+        owner.in_flight += 1
+        owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+    time.sleep(0.2)
+    with owner.lock:
+        owner.in_flight -= 1
+    _feed(h)
+
+
+def _chain(h: _Handler) -> None:
+    left = int(h.path.rsplit("/", 1)[1])
+    h.redirect(302, f"/chain/{left - 1}" if left > 1 else "/feed.xml")
+
+
+def _rate_limited_date(h: _Handler) -> None:
+    now = time.time()
+    h.reply(429, b"slow down", Retry_After=formatdate(now + 90, usegmt=True))
+
+
+def _to_private(h: _Handler) -> None:
+    h.redirect(302, f"http://127.0.0.1:{h.server.server_address[1]}/feed.xml")
+
+
+def _mislabelled_feed(body_charset: str, declared: str):  # noqa: ANN202 - a route
+    body = FEED.replace(b' encoding="utf-8"', b"").replace(b"First story", "Café crème".encode(body_charset))
+    return lambda h: h.reply(200, body, f"application/rss+xml; charset={declared}")
+
+
+ROUTES = {
+    "/feed.xml": _feed,
+    "/moved": lambda h: h.redirect(301, "/feed.xml"),
+    "/hold": _hold,
+    "/missing": _missing,
+    "/gone": lambda h: h.reply(410, b"gone for good"),
+    "/error": lambda h: h.reply(500, b"oops"),
+    "/rate-limited": lambda h: h.reply(429, b"slow down", Retry_After="120"),
+    "/rate-limited-date": _rate_limited_date,
+    "/slow-drip": _slow_drip,
+    "/stall": _stall,
+    "/endless": _endless("application/rss+xml"),
+    "/endless.html": _endless("text/html"),
+    "/too-big": _too_big,
+    "/gzip-bomb": _gzip_bomb,
+    "/loop/a": lambda h: h.redirect(302, "/loop/b"),
+    "/loop/b": lambda h: h.redirect(302, "/loop/a"),
+    "/to-private": _to_private,
+    "/to-ftp": lambda h: h.redirect(302, "ftp://example.com/feed.xml"),
+    "/no-location": lambda h: h.reply(302, b""),
+    "/paper.pdf": lambda h: h.reply(200, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n", "application/pdf"),
+    "/article.html": lambda h: h.reply(200, ARTICLE.encode(), "text/html; charset=utf-8"),
+    "/latin1-as-utf8.html": lambda h: h.reply(200, ARTICLE.encode("latin-1"), "text/html; charset=utf-8"),
+    "/utf8-as-latin1.html": lambda h: h.reply(200, ARTICLE.encode(), "text/html; charset=iso-8859-1"),
+    "/latin1-as-utf8.xml": _mislabelled_feed("latin-1", "utf-8"),
+    "/utf8-as-latin1.xml": _mislabelled_feed("utf-8", "iso-8859-1"),
+    "/malformed.xml": lambda h: h.reply(200, _MALFORMED, "application/rss+xml"),
+    "/not-a-feed.html": lambda h: h.reply(200, ARTICLE.encode(), "text/html; charset=utf-8"),
+    "/garbage.xml": lambda h: h.reply(200, random.Random(7).randbytes(4096), "application/xml"),
+}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    owner: BadServer
+
+
+class BadServer:
+    """The misbehaving server as a context manager; `url(path)` builds a URL on it."""
+
+    def __init__(self, host: str = "127.0.0.1") -> None:
+        self.requests: list[str] = []
+        self.lock = threading.Lock()
+        self.in_flight = self.max_in_flight = 0
+        self._httpd = _Server((host, 0), _Handler)
+        self._httpd.owner = self
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._httpd.server_address[1]
+
+    def url(self, path: str, host: str = "127.0.0.1") -> str:
+        """`path` on this server, addressed through `host` (e.g. "localhost")."""
+        return f"http://{host}:{self.port}{path}"
+
+    def __enter__(self) -> BadServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
