@@ -1,0 +1,196 @@
+"""The outbox drained by alerts.deliver: digests on time, adaptive volume, outages and recovery.
+
+Articles go in as the extraction stage leaves them; `triage` matches them and writes the outbox;
+`deliver` sends to a local Slack endpoint and a local SMTP server.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from alerts.deliver import deliver
+from newswatch import config as configuration
+from newswatch.config.schema import SourceConfig
+from newswatch.models import Extracted, FeedEntry
+from newswatch.store import articles, session, sources, upgrade
+from newswatch.store.articles import PageText
+from newswatch.store.tables import Delivery
+from newswatch.triage import triage
+from tests.support.slack_server import Reply, SlackServer
+from tests.support.smtp_server import SmtpServer
+
+NOW = datetime(2020, 2, 24, 10, 17, tzinfo=UTC)
+
+
+@pytest.fixture
+def slack():
+    with SlackServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp():
+    with SmtpServer() as server:
+        yield server
+
+
+def load(tmp_path, slack, smtp, delivery: str = "{}", routes: str = "[desk, mail]"):
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        database: sqlite:///{tmp_path}/store.db
+        sources: [{{name: wire, url: "https://wire.example/rss"}}]
+        channels:
+          desk: {{type: slack, webhook_url: "{slack.url}"}}
+          mail: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false,
+                  from: nw@example.org, to: [desk@example.org]}}
+        watchlists:
+          - {{name: idlib, query: Idlib, channels: {routes}, delivery: {delivery}}}
+        """), encoding="utf-8")
+    loaded = configuration.load(path)
+    upgrade(loaded.database)
+    return loaded
+
+
+def add_stories(config, count: int, now: datetime, start: int = 0) -> None:
+    """`count` different Idlib stories, extracted and ready for triage."""
+    with session(config.database) as current:
+        sources.sync(current, [SourceConfig(name="wire", url="https://wire.example/rss")])
+        source_id = sources.ids_by_name(current)["wire"]
+        entries = [FeedEntry("wire", f"https://wire.example/{n}", None, f"Idlib report {n}", "") for n in
+                   range(start, start + count)]
+        ids = articles.add_new(current, source_id, entries, now)
+        articles.attach_text(current, [PageText(i, Extracted(text=f"Report number {n} from Idlib province."))
+                                       for n, i in zip(range(start, start + count), ids, strict=True)])
+    triage(config, now)
+
+
+def statuses(config) -> dict[str, list[str]]:
+    with session(config.database) as current:
+        found: dict[str, list[str]] = {}
+        for delivery in current.exec(select(Delivery).order_by(Delivery.id)):
+            found.setdefault(delivery.channel, []).append(delivery.status)
+    return found
+
+
+def test_instant_alerts_go_out_one_message_each(tmp_path, slack, smtp):
+    config = load(tmp_path, slack, smtp)
+    add_stories(config, 3, NOW)
+    deliver(config.database, config.channels, NOW)
+    assert len(slack.payloads) == 3 and len(smtp.messages) == 3
+    assert statuses(config) == {"desk": ["sent"] * 3, "mail": ["sent"] * 3}
+
+
+def test_an_hourly_digest_waits_for_the_hour_and_arrives_as_one_message(tmp_path, slack, smtp):
+    config = load(tmp_path, slack, smtp, delivery="{digest: hourly}")
+    add_stories(config, 4, NOW)
+    deliver(config.database, config.channels, NOW)
+    assert slack.payloads == [] and smtp.messages == []
+    deliver(config.database, config.channels, NOW.replace(minute=59))
+    assert slack.payloads == []
+    deliver(config.database, config.channels, NOW.replace(hour=11, minute=0))
+    assert len(slack.payloads) == 1 and len(smtp.messages) == 1
+    assert "4 stories" in str(slack.payloads[0]) and "4 stories" in smtp.messages[0]["Subject"]
+    assert statuses(config) == {"desk": ["sent"] * 4, "mail": ["sent"] * 4}
+
+
+def test_a_daily_digest_per_channel_in_its_time_zone(tmp_path, slack, smtp):
+    routes = '[desk, {channel: mail, digest: daily, at: "07:30", timezone: Europe/Istanbul}]'
+    config = load(tmp_path, slack, smtp, routes=routes)
+    add_stories(config, 2, NOW)
+    deliver(config.database, config.channels, NOW)
+    assert len(slack.payloads) == 2 and smtp.messages == []
+    next_morning = datetime(2020, 2, 25, 4, 30, tzinfo=UTC)  # 07:30 in Istanbul
+    deliver(config.database, config.channels, next_morning - timedelta(minutes=1))
+    assert smtp.messages == []
+    deliver(config.database, config.channels, next_morning)
+    assert len(smtp.messages) == 1 and "2 stories" in smtp.messages[0]["Subject"]
+
+
+def test_adaptive_sends_the_first_three_of_an_hour_then_a_digest(tmp_path, slack, smtp):
+    config = load(tmp_path, slack, smtp, delivery="{digest: adaptive}", routes="[desk]")
+    for n in range(5):
+        add_stories(config, 1, NOW + timedelta(minutes=n), start=n)
+        deliver(config.database, config.channels, NOW + timedelta(minutes=n))
+    assert len(slack.payloads) == 3
+    deliver(config.database, config.channels, NOW.replace(hour=11, minute=0))
+    assert len(slack.payloads) == 4 and "2 stories" in str(slack.payloads[-1])
+
+
+def test_quiet_hours_hold_alerts_for_a_digest_at_their_end(tmp_path, slack, smtp):
+    config = load(tmp_path, slack, smtp, delivery='{quiet_hours: "10:00-12:00"}', routes="[desk]")
+    add_stories(config, 2, NOW)
+    deliver(config.database, config.channels, NOW + timedelta(hours=1))
+    assert slack.payloads == []
+    deliver(config.database, config.channels, NOW.replace(hour=12, minute=0))
+    assert len(slack.payloads) == 1 and "2 stories" in str(slack.payloads[0])
+
+
+def test_slack_and_smtp_outages_end_with_every_alert_delivered_once(tmp_path, slack, smtp):
+    config = load(tmp_path, slack, smtp)
+    add_stories(config, 3, NOW)
+    slack.respond(Reply.rate_limited(120))
+    smtp.stop()  # the relay is down
+    deliver(config.database, config.channels, NOW)
+    assert statuses(config) == {"desk": ["failed", "pending", "pending"], "mail": ["failed", "pending", "pending"]}
+    deliver(config.database, config.channels, NOW + timedelta(seconds=60))  # Retry-After not reached
+    assert len(slack.requests) == 1
+    smtp.start()
+    later = NOW + timedelta(hours=2)  # past every backoff
+    deliver(config.database, config.channels, later)
+    assert statuses(config) == {"desk": ["sent"] * 3, "mail": ["sent"] * 3}
+    titles = [p["text"] for p in slack.payloads[1:]]
+    assert len(titles) == 3 and len(set(titles)) == 3 and len(smtp.messages) == 3
+    deliver(config.database, config.channels, later + timedelta(hours=1))
+    assert len(slack.payloads) == 4 and len(smtp.messages) == 3
+
+
+def test_smtp_5xx_is_permanent_and_does_not_stop_the_other_alerts(tmp_path, slack, smtp):
+    config = load(tmp_path, slack, smtp, routes="[mail]")
+    add_stories(config, 3, NOW)
+    smtp.fail_next(1, "550 5.1.1 mailbox unavailable")
+    deliver(config.database, config.channels, NOW)
+    assert statuses(config) == {"mail": ["dead", "sent", "sent"]} and len(smtp.messages) == 2
+
+
+DELIVER_IN_A_PROCESS = """
+import sys
+from datetime import datetime
+from alerts.deliver import deliver
+from newswatch import config
+loaded = config.load(sys.argv[1])
+deliver(loaded.database, loaded.channels, datetime.fromisoformat(sys.argv[2]))
+"""
+
+
+def test_a_delivery_process_killed_midway_loses_nothing_and_resends_at_most_the_one_in_flight(
+        tmp_path, slack, smtp):
+    import subprocess
+    import sys
+    import time
+
+    from newswatch.store.deliveries import LEASE
+
+    config = load(tmp_path, slack, smtp, routes="[desk]")
+    add_stories(config, 5, NOW)
+    slack.respond(Reply.ok(), Reply.ok(), Reply.slow(30))  # the third send hangs: kill it there
+    process = subprocess.Popen([sys.executable, "-c", DELIVER_IN_A_PROCESS, str(tmp_path / "newswatch.yaml"),
+                                NOW.isoformat()])
+    deadline = time.monotonic() + 30
+    while len(slack.requests) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    assert len(slack.requests) == 3
+    assert statuses(config)["desk"] == ["sent", "sent", "sending", "sending", "sending"]  # leased batch
+
+    deliver(config.database, config.channels, NOW)  # the one in flight is leased: not resent yet
+    deliver(config.database, config.channels, NOW + LEASE + timedelta(seconds=1))
+    texts = [p["text"] for p in slack.payloads]
+    assert statuses(config)["desk"] == ["sent"] * 5
+    assert len(set(texts)) == 5
+    in_flight = texts[2]
+    assert all(texts.count(t) == 1 for t in texts if t != in_flight) and texts.count(in_flight) <= 2
