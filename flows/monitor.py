@@ -18,6 +18,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from alerts.deliver import deliver
+from alerts.health import report_health
 from connectors import fetch_feeds_sync, fetch_pages_sync
 from newswatch import config as configuration
 from newswatch.config import DEFAULTS, Config
@@ -70,6 +71,11 @@ def extract_articles(config: Config, batch: list[tuple[int, str]]) -> int:
 
 
 @task(cache_policy=NO_CACHE)
+def review_health(config: Config):
+    return report_health(config, utcnow())
+
+
+@task(cache_policy=NO_CACHE)
 def triage_articles(config: Config):
     return triage(config, utcnow())
 
@@ -89,6 +95,7 @@ def monitor(config_path: str = "config") -> dict:
     batches = _chunks(due, DEFAULTS["feed_batch_size"])
     results = [r for future in [fetch_sources.submit(config, b) for b in batches] for r in future.result()]
     ingested = ingest(config, results, now)
+    review_health(config)
     extracted = sum(extract_articles(config, batch) for batch in _pending_pages(config))
     triaged = triage_articles(config)
     outcomes = deliver_alerts(config)

@@ -1,35 +1,64 @@
-"""When to poll a source next: a pure decision from its last result, its history and `now`.
+"""Source health worth telling someone about: a pure review of every source's failure state.
 
-Rules: a success clears the failure count; the next poll waits for the feed's own ttl/max-age
-when it asks for later (capped at `MAX_TTL`). A failure backs off exponentially from `BASE_DELAY`,
-capped at `DEFAULTS['backoff_cap']` (12 h), and honours Retry-After; a source is never abandoned,
-except on 410 Gone, which stops polling until its URL changes in the config.
+Rules (what Miniflux, Huginn and rss2email users ask for): a source failing for longer than
+`after` raises one alert, and one more when it recovers; never one per failed poll. When every
+source fails at once the cause is ours, not theirs: one "network down?" alert names them all.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newswatch.config import DEFAULTS
-from newswatch.models import Failed
+from newswatch.models import Alert
 
-__all__ = ["BASE_DELAY", "MAX_TTL", "after_failure", "after_success"]
-
-BASE_DELAY = timedelta(minutes=1)
-MAX_TTL = timedelta(hours=6)
+__all__ = ["HealthReport", "SourceState", "alerts_for", "review"]
 
 
-def after_success(now: datetime, ttl_seconds: int | None) -> datetime | None:
-    """None means "poll on every cycle"."""
-    if not ttl_seconds or ttl_seconds <= 0:
-        return None
-    return now + min(timedelta(seconds=ttl_seconds), MAX_TTL)
+@dataclass(frozen=True)
+class SourceState:
+    name: str
+    url: str
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_error: str | None
+    alerted: bool  # a failure alert went out and no recovery alert yet
 
 
-def after_failure(now: datetime, failure: Failed, consecutive_failures: int) -> datetime:
-    """`consecutive_failures` counts this failure too."""
-    cap: timedelta = DEFAULTS["backoff_cap"]
-    delay = min(cap, BASE_DELAY * 2 ** min(max(consecutive_failures - 1, 0), 20))
-    if failure.retry_after_seconds:
-        delay = max(delay, min(cap, timedelta(seconds=failure.retry_after_seconds)))
-    return now + delay
+@dataclass(frozen=True)
+class HealthReport:
+    failing: list[SourceState]  # newly failing for longer than the threshold
+    recovered: list[SourceState]  # alerted before, working again
+    network_down: bool  # every source is failing
+
+
+def review(states: list[SourceState], now: datetime, after: timedelta) -> HealthReport:
+    failing = [s for s in states if not s.alerted and s.consecutive_failures and s.failing_since
+               and now - s.failing_since >= after]
+    recovered = [s for s in states if s.alerted and not s.consecutive_failures]
+    network_down = len(states) >= 2 and all(s.consecutive_failures for s in states)
+    return HealthReport(failing, recovered, network_down)
+
+
+def alerts_for(report: HealthReport, now: datetime) -> list[Alert]:
+    """At most two messages: the failures (or the network) and the recoveries."""
+    found = []
+    if report.failing:
+        names = ", ".join(s.name for s in report.failing)
+        since = min(s.failing_since for s in report.failing)
+        if report.network_down:
+            title = f"Network down? Every source has been failing since {since:%Y-%m-%d %H:%M} UTC"
+        else:
+            title = f"{len(report.failing)} source(s) failing since {since:%Y-%m-%d %H:%M} UTC: {names}"
+        details = "; ".join(f"{s.name}: {s.last_error} ({s.consecutive_failures} failures)" for s in report.failing)
+        found.append(_alert(title, report.failing[0].url, details, now))
+    if report.recovered:
+        names = ", ".join(s.name for s in report.recovered)
+        found.append(_alert(f"{len(report.recovered)} source(s) working again: {names}",
+                            report.recovered[0].url, f"Recovered: {names}.", now))
+    return found
+
+
+def _alert(title: str, url: str, text: str, now: datetime) -> Alert:
+    return Alert(watchlist="source-health", story_id=0, title=title, url=url, source="newswatch",
+                 published=now, terms=[], snippet=text)

@@ -83,6 +83,9 @@ def _cross_check(config: Config, located: Located) -> list[Problem]:
         if source.url in urls:
             report(("sources", i, "url"), f"the same url as another source: {source.url}")
         urls.add(source.url)
+    for j, channel in enumerate(config.health.channels):
+        if channel not in config.channels:
+            report(("health", "channels", j), f"unknown channel {channel!r}")
     source_names = {s.name for s in config.sources}
     for i, watchlist in enumerate(config.watchlists):
         for j, channel in enumerate(watchlist.channel_names):

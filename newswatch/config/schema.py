@@ -25,6 +25,7 @@ __all__ = [
     "Delivery",
     "EmailChannel",
     "FetchSettings",
+    "HealthSettings",
     "JsonlChannel",
     "Route",
     "Schedule",
@@ -100,6 +101,13 @@ class SourceConfig(_Model):
 
 class StorySettings(_Model):
     window: Duration = timedelta(hours=48)  # reports of one event join a story within this time
+
+
+class HealthSettings(_Model):
+    """Source-health alerts: one when a source has failed for `after`, one when it recovers."""
+
+    channels: list[str] = Field(default_factory=list)  # none: only logged and shown by `sources`
+    after: Duration = timedelta(hours=6)
 
 
 class ConsoleChannel(_Model):
@@ -219,6 +227,7 @@ class Config(_Model):
     schedule: Schedule = Schedule(every=timedelta(minutes=10))
     fetch: FetchSettings = FetchSettings()
     stories: StorySettings = StorySettings()
+    health: HealthSettings = HealthSettings()
     sources: list[SourceConfig] = Field(default_factory=list)
     channels: dict[str, Channel] = Field(default_factory=dict)
     aliases: dict[str, list[str]] = Field(default_factory=dict)

@@ -12,12 +12,13 @@ from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
 
-from newswatch import health
+from newswatch import polling
+from newswatch.health import SourceState
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Failed, Fetched, FetchResult, SourceRequest
 from newswatch.store.tables import Source
 
-__all__ = ["due", "ids_by_name", "record", "states", "sync"]
+__all__ = ["due", "health_states", "ids_by_name", "mark_alerted", "record", "states", "sync"]
 
 
 def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
@@ -62,7 +63,7 @@ def record(session: Session, results: Iterable[FetchResult], now: datetime) -> N
             row.last_error = row.last_error_kind = None
             row.last_success_at = now
             ttl = result.ttl_seconds if isinstance(result, Fetched) else None
-            row.next_check_at = health.after_success(now, ttl)
+            row.next_check_at = polling.after_success(now, ttl)
             if isinstance(result, Fetched):
                 row.etag, row.last_modified = result.etag, result.last_modified
         session.add(row)
@@ -74,7 +75,7 @@ def _failed(row: Source, failure: Failed, now: datetime) -> None:
     row.failing_since = row.failing_since or now
     row.last_error, row.last_error_kind = failure.message, failure.kind
     row.gone = failure.kind == "gone"
-    row.next_check_at = health.after_failure(now, failure, row.consecutive_failures)
+    row.next_check_at = polling.after_failure(now, failure, row.consecutive_failures)
 
 
 
@@ -82,3 +83,16 @@ def _failed(row: Source, failure: Failed, now: datetime) -> None:
 def states(session: Session) -> list[Source]:
     """Every stored source with its fetch state, by name."""
     return list(session.exec(select(Source).order_by(col(Source.name))))
+
+
+def health_states(session: Session, names: Iterable[str]) -> list[SourceState]:
+    query = select(Source).where(col(Source.name).in_(list(names)), Source.gone == False)  # noqa: E712
+    return [SourceState(s.name, s.url, s.consecutive_failures, s.failing_since, s.last_error,
+                        s.health_alerted_at is not None) for s in session.exec(query)]
+
+
+def mark_alerted(session: Session, names: Iterable[str], when: datetime | None) -> None:
+    """Remember that a failure alert went out (`when`), or that the recovery did (None)."""
+    for row in session.exec(select(Source).where(col(Source.name).in_(list(names)))):
+        row.health_alerted_at = when
+        session.add(row)

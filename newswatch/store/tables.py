@@ -62,6 +62,7 @@ class Source(SQLModel, table=True):
     last_error_kind: str | None = None
     next_check_at: datetime | None = _when(index=True)
     gone: bool = False
+    health_alerted_at: datetime | None = _when()  # a failure alert went out; a recovery one is owed
 
 
 class Story(SQLModel, table=True):
