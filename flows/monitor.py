@@ -20,11 +20,12 @@ from prefect.cache_policies import NO_CACHE
 from alerts.deliver import deliver
 from alerts.health import report_health
 from connectors import fetch_feeds_sync, fetch_pages_sync
+from flows import progress
 from newswatch import config as configuration
 from newswatch.config import DEFAULTS, Config
 from newswatch.extract import extract
 from newswatch.ingest import ingest, plan
-from newswatch.models import SourceRequest
+from newswatch.models import Failed, SourceRequest
 from newswatch.store import articles, cycles, session, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
@@ -55,7 +56,10 @@ class CycleSummary:
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def fetch_sources(config: Config, batch: list[SourceRequest]):
     """Poll one batch of sources; a failing source is a result, not an exception."""
-    return fetch_feeds_sync(config.fetch, batch)
+    results = fetch_feeds_sync(config.fetch, batch)
+    progress.advance("feeds", len(results))
+    progress.advance("failed", sum(isinstance(r, Failed) for r in results))
+    return results
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -67,6 +71,7 @@ def extract_articles(config: Config, batch: list[tuple[int, str]]) -> int:
                for (article_id, _), page, found in zip(batch, pages, extracted, strict=True)]
     with session(config.database) as current:
         articles.attach_text(current, results)
+    progress.advance("articles", len(results))
     return len(results)
 
 
@@ -93,11 +98,13 @@ def monitor(config_path: str = "config") -> dict:
     upgrade(config.database)
     due = plan(config, now)
     batches = _chunks(due, DEFAULTS["feed_batch_size"])
+    progress.advance("feeds", 0, total=len(due))
     results = [r for future in [fetch_sources.submit(config, b) for b in batches] for r in future.result()]
     ingested = ingest(config, results, now)
     review_health(config)
     extracted = sum(extract_articles(config, batch) for batch in _pending_pages(config))
     triaged = triage_articles(config)
+    progress.advance("matches", triaged.matches)
     outcomes = deliver_alerts(config)
     summary = CycleSummary(
         sources=ingested.polled, not_modified=ingested.not_modified, failed=ingested.failed,

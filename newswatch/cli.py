@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -85,10 +86,14 @@ def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit.
 def _run_cycle(config_path: Path) -> dict | None:
     from flows.runtime import prefect_defaults
 
+    # on a terminal: live progress bars instead of Prefect's per-task log lines; in a service or
+    # CI: no bars, only the summary line
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     prefect_defaults()
     from flows.monitor import monitor
 
-    state = monitor(str(config_path.resolve()), return_state=True)
+    with _live_progress():
+        state = monitor(str(config_path.resolve()), return_state=True)
     if not state.is_completed():
         err.print(f"[red]cycle failed[/red]: {state.message}")
         return None
@@ -321,6 +326,30 @@ def alerts_test(channel: str = typer.Argument(..., help="A channel name from the
         err.print(f"[red]failed[/red]: {error} ({error.kind})")
         raise typer.Exit(1) from None
     out.print(f"sent a test alert to {channel}")
+
+
+@contextmanager
+def _live_progress():
+    """Bars for feeds polled, articles extracted and matches, with failures counted, on a terminal."""
+    if not out.is_terminal:
+        yield
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows import progress
+
+    columns = [TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=err, transient=False) as bars:
+        tasks = {stage: bars.add_task(stage, total=None) for stage in ("feeds", "failed", "articles", "matches")}
+
+        def report(stage: str, done: int, total: int | None) -> None:
+            bars.update(tasks[stage], advance=done, **({"total": total} if total is not None else {}))
+
+        progress.set_reporter(report)
+        try:
+            yield
+        finally:
+            progress.set_reporter(None)
 
 
 def _table(*headers: str):
