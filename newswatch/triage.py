@@ -18,7 +18,7 @@ from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document
 from newswatch.store import articles, deliveries, matches, session, stories
 from newswatch.store.tables import Article, Source
-from newswatch.stories import story_keys
+from newswatch.stories import cluster, similarity, story_keys
 
 __all__ = ["TriageCounts", "build_index", "triage"]
 
@@ -54,8 +54,7 @@ def _settle(current, config: Config, index: WatchIndex, article_id: int, now: da
     if article is None or article.stage != "extracted":
         return
     source = current.get(Source, article.source_id)
-    story_id, is_new = stories.assign(current, article, story_keys(
-        article.url, article.canonical_url, article.text), now)
+    story_id, is_new = _story(current, config, article, now)
     counts.articles += 1
     counts.new_stories += is_new
     document = Document(article.title, article.text or "", _language(config, article, source.name),
@@ -70,6 +69,25 @@ def _settle(current, config: Config, index: WatchIndex, article_id: int, now: da
             counts.matches += 1
     article.stage = "done"
     current.add(article)
+
+
+def _story(current, config: Config, article: Article, now: datetime) -> tuple[int, bool]:
+    """Exact keys first (same URL, same text); else the closest related recent article's story."""
+    stories.lock(current)
+    keys = story_keys(article.url, article.canonical_url, article.text)
+    found = similarity.fingerprint(article.title, article.text or "", article.language)
+    at = article.published_at or article.fetched_at
+    related = None
+    if stories.owner(current, keys) is None:
+        window = config.stories.window
+        candidates = [cluster.Candidate(story_id, similarity.Fingerprint.from_bytes(data),
+                                        abs((at - moment).total_seconds()) / 3600)
+                      for story_id, data, moment in stories.candidates(current, found.lookup_keys, at, window)]
+        chosen = cluster.choose(found, candidates)
+        related = chosen[0] if chosen else None
+    article.fingerprint = found.to_bytes()
+    stories.remember_keys(current, article.id, found.lookup_keys, at)
+    return stories.assign(current, article, keys, now, related=related)
 
 
 def _enqueue(current, watchlist: Watchlist, match_id: int, now: datetime) -> None:

@@ -8,23 +8,42 @@ insert waits for the first transaction, so two workers never create two stories 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from newswatch.store._sql import insert_ignore
-from newswatch.store.tables import Article, Story, StoryKey
+from newswatch.store.tables import Article, ArticleKey, Story, StoryKey
 
-__all__ = ["assign", "sources_of"]
+__all__ = ["assign", "candidates", "lock", "owner", "prune_keys", "remember_keys", "sources_of"]
+
+# any constant: the advisory lock that serialises story decisions across workers on PostgreSQL
+_STORY_LOCK = 7_361_001
 
 
-def assign(session: Session, article: Article, keys: list[str], now: datetime) -> tuple[int, bool]:
-    """Put `article` in a story; return (story id, whether the story is new)."""
+def lock(session: Session) -> None:
+    """Hold the story lock until this transaction ends (PostgreSQL; SQLite writers are serial).
+
+    Exact keys are arbitrated by their constraint alone, but "is this a near-copy of an article
+    another worker is settling right now?" needs the other worker's article to be visible first.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STORY_LOCK})
+
+
+def assign(session: Session, article: Article, keys: list[str], now: datetime,
+           related: int | None = None) -> tuple[int, bool]:
+    """Put `article` in a story: the one owning any of its keys, else `related`, else a new one.
+
+    Returns (story id, whether the story is new)."""
     for _ in range(3):
-        owner = _owner(session, keys)
-        if owner is not None:
-            _join(session, article, owner, keys, now)
-            return owner, False
+        found = owner(session, keys)
+        if found is None and related is not None:
+            found = related
+        if found is not None:
+            _join(session, article, found, keys, now)
+            return found, False
         savepoint = session.begin_nested()
         story = Story(title=article.title, first_article_id=article.id, created_at=now, updated_at=now)
         session.add(story)
@@ -42,7 +61,8 @@ def assign(session: Session, article: Article, keys: list[str], now: datetime) -
     raise RuntimeError(f"stories: could not settle a story for article {article.id}")
 
 
-def _owner(session: Session, keys: list[str]) -> int | None:
+def owner(session: Session, keys: list[str]) -> int | None:
+    """The story that owns any of these exact keys."""
     query = select(StoryKey.story_id).where(col(StoryKey.key).in_(keys)).order_by(col(StoryKey.story_id))
     return session.exec(query).first()
 
@@ -56,6 +76,34 @@ def _join(session: Session, article: Article, story_id: int, keys: list[str], no
     story.updated_at = now
     session.add(story)
     session.flush()
+
+
+def candidates(session: Session, keys: list[str], at: datetime, window: timedelta,
+               limit: int = 30) -> list[tuple[int, bytes, datetime]]:
+    """(story id, fingerprint, time) of recent articles sharing any fuzzy key, most keys first."""
+    if not keys:
+        return []
+    shared = (select(ArticleKey.article_id, sa.func.count().label("shared"),
+                     sa.func.max(ArticleKey.at).label("at"))
+              .where(col(ArticleKey.key).in_(keys), col(ArticleKey.at) >= at - window,
+                     col(ArticleKey.at) <= at + window)
+              .group_by(col(ArticleKey.article_id)).subquery())
+    query = (select(Article.story_id, Article.fingerprint, shared.c.at)
+             .join(shared, col(Article.id) == shared.c.article_id)
+             .where(col(Article.story_id).is_not(None), col(Article.fingerprint).is_not(None))
+             .order_by(shared.c.shared.desc(), col(Article.id)).limit(limit))
+    return [(story, data, moment) for story, data, moment in session.exec(query)]
+
+
+def remember_keys(session: Session, article_id: int, keys: list[str], at: datetime) -> None:
+    if not keys:
+        return
+    session.execute(sa.insert(ArticleKey), [{"key": k, "article_id": article_id, "at": at} for k in keys])
+
+
+def prune_keys(session: Session, before: datetime) -> int:
+    """Forget fuzzy keys of articles older than the story window; returns how many rows went."""
+    return session.execute(sa.delete(ArticleKey).where(col(ArticleKey.at) < before)).rowcount
 
 
 def sources_of(session: Session, story_id: int) -> list[tuple[str, str]]:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-__all__ = ["Article", "Cycle", "Delivery", "Match", "Source", "Story", "StoryKey", "UTCDateTime", "utcnow"]
+__all__ = ["Article", "ArticleKey", "Cycle", "Delivery", "Match", "Source", "Story", "StoryKey", "UTCDateTime", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -100,6 +100,21 @@ class Article(SQLModel, table=True):
     fetched_at: datetime | None = _when(nullable=False)
     stage: str = Field(default="fetched", index=True)  # fetched | extracted | done
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
+    fingerprint: bytes | None = Field(default=None, sa_column=Column(sa.LargeBinary))
+
+
+class ArticleKey(SQLModel, table=True):
+    """Fuzzy lookup keys (MinHash bands, event terms) of recent articles, for candidate stories.
+
+    Rows older than the story window are pruned, so lookups cost what the window holds, not history.
+    """
+
+    __tablename__ = "article_keys"
+    __table_args__ = (sa.Index("ix_article_keys_key_at", "key", "at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(sa.String(100), nullable=False))
+    article_id: int = Field(foreign_key="articles.id", index=True)
+    at: datetime | None = _when(nullable=False, index=True)  # the article's time: published, else fetched
 
 
 class Match(SQLModel, table=True):

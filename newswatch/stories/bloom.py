@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from functools import lru_cache
 
 __all__ = ["BITS", "BYTES", "contains", "make"]
 
@@ -17,9 +18,10 @@ BYTES = BITS // 8
 PROBES = 4
 
 
-def _positions(word: str) -> list[int]:
+@lru_cache(maxsize=1 << 16)  # relate asks about the same few thousand words again and again
+def _positions(word: str) -> tuple[int, ...]:
     h = int.from_bytes(hashlib.blake2b(word.encode(), digest_size=8).digest(), "little")
-    return [(h >> (12 * i)) % BITS for i in range(PROBES)]
+    return tuple((h >> (12 * i)) % BITS for i in range(PROBES))
 
 
 def make(words: Iterable[str]) -> bytes:

@@ -1,15 +1,15 @@
 """The evidence that two articles report the same event, weighed into one score.
 
-Rules (each signal is in [0, 1]; the score is a logistic of their weighted sum, WEIGHTS and BIAS
-fitted on half of the ECB+ topics by bench/stories_eval.py --fit, checked on the other half):
+Rules: each signal is in [0, 1] and symmetric; the score is the logistic of BIAS plus the
+WEIGHTS-weighted sum of the signals (fitted by `bench/stories_eval.py --fit` on the odd ECB+
+topics, checked on the even ones; see bench/README.md, "## Stories").
 - names: of each article's entities (weighted by salience), the share the other article mentions
-  anywhere (its word filter); the smaller of the two shares ("names") and the larger ("names_max").
+  anywhere (its word filter); "names" is the smaller of the two shares, "names_max" the larger.
 - lead: of each article's title and lead words, the share found among the other's title and lead
   words; the smaller share.
 - words: cosine of the two salient-term vectors (salience = rarity × frequency × position).
-- conflict: each article's main entity that the other never mentions, as a share of that entity's
-  salience; the smaller of the two, so it counts only when both sides name someone the other
-  does not (Klitschko beats Rahman / Klitschko beats Thompson).
+- conflict: 1 when each article's main entity is missing from the other (Klitschko beats Rahman /
+  Thompson beaten by Klitschko: no), else 0.
 - copy: the MinHash Jaccard of the texts (shared wire copy below the duplicate threshold).
 """
 
@@ -22,34 +22,38 @@ import numpy as np
 
 from newswatch.stories import bloom
 from newswatch.stories.shingles import jaccard
-from newswatch.stories.terms import LEAD, TITLE, Term
+from newswatch.stories.terms import LEAD, TITLE
 
 if TYPE_CHECKING:
     from newswatch.stories.similarity import Fingerprint
 
 __all__ = ["BIAS", "WEIGHTS", "event_score", "signals"]
 
-WEIGHTS = {"names": 3.53, "names_max": 1.92, "lead": 1.24, "words": 2.09, "conflict": -0.66,
+WEIGHTS = {"names": 3.3, "names_max": 1.8, "lead": 1.41, "words": 2.31, "conflict": -0.69,
            "copy": 0.59}
-BIAS = -3.14
+BIAS = -3.11
 
 
-def _covered(terms: list[Term], words: bytes) -> float:
-    """The salience-weighted share of `terms` that the other article's word filter holds."""
-    total = sum(t.salience for t in terms)
-    return sum(t.salience for t in terms if bloom.contains(words, t.text)) / total if total else 0.0
+def _names(a: Fingerprint, b: Fingerprint) -> tuple[float, list[str], list[str]]:
+    """Salience share of a's entities that b mentions; the mentioned ones and the others."""
+    found, missing, total, hit = [], [], 0.0, 0.0
+    for t in a.terms:
+        if t.entity:
+            total += t.salience
+            if bloom.contains(b.words, t.text):
+                hit += t.salience
+                found.append(t.text)
+            else:
+                missing.append(t.text)
+    return (hit / total if total else 0.0), found, missing
 
 
 def _lead_share(a: Fingerprint, b: Fingerprint) -> float:
-    mine = [t for t in a.terms if t.flags & (TITLE | LEAD)]
+    """Salience share of a's title and lead words that are among b's title and lead words."""
     theirs = {t.text for t in b.terms if t.flags & (TITLE | LEAD)}
+    mine = [t for t in a.terms if t.flags & (TITLE | LEAD)]
     total = sum(t.salience for t in mine)
     return sum(t.salience for t in mine if t.text in theirs) / total if total else 0.0
-
-
-def _conflict(a: Fingerprint, b: Fingerprint) -> float:
-    names = [t for t in a.terms if t.entity]
-    return 0.0 if not names or bloom.contains(b.words, names[0].text) else 1.0
 
 
 def _cosine(a: Fingerprint, b: Fingerprint) -> float:
@@ -59,27 +63,34 @@ def _cosine(a: Fingerprint, b: Fingerprint) -> float:
     return dot / norm if norm else 0.0
 
 
-def signals(a: Fingerprint, b: Fingerprint) -> dict[str, float]:
-    """Each signal of WEIGHTS for the pair (symmetric)."""
-    names_ab = _covered([t for t in a.terms if t.entity], b.words)
-    names_ba = _covered([t for t in b.terms if t.entity], a.words)
-    return {
-        "names": min(names_ab, names_ba),
-        "names_max": max(names_ab, names_ba),
+def _main_missing(a: Fingerprint, missing: list[str]) -> bool:
+    main = next((t.text for t in a.terms if t.entity), None)
+    return main is not None and main in missing
+
+
+def _signals(a: Fingerprint, b: Fingerprint) -> tuple[dict[str, float], list[str], list[str], list[str]]:
+    ab, shared, only_a = _names(a, b)
+    ba, _, only_b = _names(b, a)
+    values = {
+        "names": min(ab, ba),
+        "names_max": max(ab, ba),
         "lead": min(_lead_share(a, b), _lead_share(b, a)),
         "words": _cosine(a, b),
-        "conflict": min(_conflict(a, b), _conflict(b, a)),
+        "conflict": float(_main_missing(a, only_a) and _main_missing(b, only_b)),
         "copy": jaccard(np.frombuffer(a.signature, "<u4"), np.frombuffer(b.signature, "<u4")),
     }
+    return values, shared, only_a, only_b
+
+
+def signals(a: Fingerprint, b: Fingerprint) -> dict[str, float]:
+    """Each signal of WEIGHTS for the pair."""
+    return _signals(a, b)[0]
 
 
 def event_score(a: Fingerprint, b: Fingerprint) -> tuple[float, str]:
     """The same-event score in [0, 1] and a readable account of it."""
-    s = signals(a, b)
+    s, shared, only_a, only_b = _signals(a, b)
     score = 1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in s.items()))))
-    shared = [t.text for t in a.terms if t.entity and bloom.contains(b.words, t.text)][:4]
-    only_a = [t.text for t in a.terms if t.entity and not bloom.contains(b.words, t.text)][:2]
-    only_b = [t.text for t in b.terms if t.entity and not bloom.contains(a.words, t.text)][:2]
     parts = ", ".join(f"{k} {s[k]:.2f}" for k in ("names", "lead", "words"))
-    return score, (f"{parts}; shared names: {', '.join(shared) or 'none'}; "
-                   f"not shared: {', '.join(only_a) or '-'} / {', '.join(only_b) or '-'}")
+    return score, (f"{parts}; shared names: {', '.join(shared[:4]) or 'none'}; "
+                   f"not shared: {', '.join(only_a[:2]) or '-'} / {', '.join(only_b[:2]) or '-'}")

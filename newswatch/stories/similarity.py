@@ -35,7 +35,7 @@ from newswatch.stories.terms import Term, analyse
 __all__ = ["Fingerprint", "Relation", "fingerprint", "relate"]
 
 DUP_JACCARD = 0.5
-DUP_CONTAINMENT = 0.7
+DUP_CONTAINMENT = 0.6
 EVENT_SCORE = 0.7
 TIME_PENALTY = 0.1
 WINDOW_HOURS = 48.0
@@ -105,13 +105,18 @@ def fingerprint(title: str, text: str, language: str | None = None) -> Fingerpri
     values, n = signature(text if len(text.split()) >= 20 else f"{title}\n{text}")
     terms, vocabulary = analyse(title, text, language)
     return Fingerprint(values.astype("<u4").tobytes(), n, tuple(_stored(t) for t in terms),
-                       bloom.make(vocabulary))
+                       bloom.make(_short(w) for w in vocabulary))
+
+
+def _short(word: str) -> str:
+    """At most MAX_TERM_BYTES of UTF-8: the form terms are stored, keyed and looked up in."""
+    return word.encode()[:MAX_TERM_BYTES].decode(errors="ignore")
 
 
 def _stored(t: Term) -> Term:
     """The term as it reads back from bytes, so that a round trip is exact."""
-    text = t.text.encode()[:MAX_TERM_BYTES].decode(errors="ignore")
-    return Term(text, round(t.rarity * 50) / 50, min(65535, round(t.salience * 100)) / 100, t.flags)
+    return Term(_short(t.text), round(t.rarity * 50) / 50, min(65535, round(t.salience * 100)) / 100,
+                t.flags)
 
 
 def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None) -> Relation:

@@ -12,8 +12,9 @@ Rules:
   language, or None with text that does not read as English (under half of its lower-case words
   known), has no list: every word weighs 2.
 - An entity is a word capitalised away from the start of a sentence (in the title too when the
-  title is in sentence case, not Title Case) and not common (Zipf < 5: not "Monday", "Police"), or
-  a rare word (rarity ≥ 3) never seen in lower case, or a number of three or more digits.
+  title is in sentence case, not Title Case) and not common (Zipf < 5: not "Police"), or a rare
+  word (rarity ≥ 3) never seen in lower case, or a number of three or more digits; English day
+  and month names never are.
 - Salience = rarity × (1 + ln count) × position: ×2 for a word of the title, ×1.5 for a word of
   the lead (the first LEAD_WORDS words of the text). `analyse` keeps the TOP_TERMS most salient
   words, and the VOCABULARY rarest words of the whole article for presence checks.
@@ -40,9 +41,12 @@ _STOP_ZIPF, _COMMON_ZIPF, _MISSING_ZIPF = 6.0, 5.0, 1.5
 _NO_TABLE_RARITY = 2.0
 _RARE_NAME = 3.0
 _TITLE_BOOST, _LEAD_BOOST = 2.0, 1.5
-_WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?|\w+(?:['’]\w*)*")
+_WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?\w*|\w+(?:['’]\w*)*")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _YEAR = re.compile(r"(1[89]|20)\d\d")
+# Capitalised in English but not names of anyone or anywhere: days and months.
+_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march "
+                      "april may june july august september october november december".split())
 _SENTENCE_END = re.compile(r"[.!?:;\n]")
 _OPENERS = " \t\"'«»“”‘’([—–-"
 
@@ -89,9 +93,11 @@ def language_table(language: str | None, text: str) -> dict[str, float] | None:
 
 def rarity(word: str, table: dict[str, float] | None) -> float:
     """How much sharing this folded word says about two articles (0.5–5; 0 for a stopword)."""
-    if _NUMBER.fullmatch(word):
+    if word[0].isdigit():
         if _YEAR.fullmatch(word):
             return 0.0
+        if not _NUMBER.fullmatch(word):
+            return 0.5  # 6th, 10am, 3d
         return 3.0 if "." in word else (2.5 if len(word) >= 3 else 0.5)
     if table is None:
         return _NO_TABLE_RARITY
@@ -158,6 +164,8 @@ def _is_entity(word: str, weight: float, named: set[str], lower: set[str],
     """A name (capitalised mid-sentence and not common, or rare and never lower case) or a number."""
     if _NUMBER.fullmatch(word):
         return len(word) >= 3
+    if word in _CALENDAR:
+        return False
     if word in named:
         return table is None or table.get(word, 0.0) < _COMMON_ZIPF
     return word not in lower and weight >= _RARE_NAME

@@ -1,0 +1,88 @@
+"""Two worker processes triaging copies of the same stories at the same moment, on PostgreSQL:
+one story and one alert per event, by database constraints and locks, not by luck."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import textwrap
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from newswatch.config.schema import SourceConfig
+from newswatch.models import Extracted, FeedEntry
+from newswatch.store import articles, db, session, sources
+from newswatch.store.articles import PageText
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.postgres
+
+NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
+EVENTS = 12
+
+TRIAGE = """
+import sys
+from datetime import datetime
+from newswatch import config
+from newswatch.triage import triage
+loaded = config.load(sys.argv[1])
+sys.stdin.readline()  # start together
+triage(loaded, datetime.fromisoformat(sys.argv[2]), batch=2)
+"""
+
+
+def story_text(event: int, outlet: int) -> str:
+    """A text of its own per event (seeded words), with the edits syndication makes per outlet."""
+    rng = random.Random(event)
+    syllables = ["ka", "lo", "mi", "ra", "tu", "sen", "dor", "vel", "pa", "ni", "gro", "sha", "bel", "tor"]
+    words = ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(160)]
+    body = " ".join(words[:80]) + " talks ceasefire. " + " ".join(words[80:]) + "."
+    edits = {0: "", 1: " Reporting by staff; editing by the desk.", 2: " Subscribe to our newsletter."}
+    return body + edits[outlet]
+
+
+@pytest.fixture
+def workload(pg_database, tmp_path):
+    """EVENTS events, each carried by 3 outlets with syndication edits, all extracted and waiting."""
+    with db.engine(pg_database).begin() as connection:
+        connection.execute(sa.text("TRUNCATE deliveries, matches, story_keys, article_keys, articles, "
+                                   "stories, sources, cycles RESTART IDENTITY CASCADE"))
+    outlets = [SourceConfig(name=f"outlet{n}", url=f"https://outlet{n}.example/rss") for n in range(3)]
+    with session(pg_database) as current:
+        sources.sync(current, outlets)
+        ids = sources.ids_by_name(current)
+        for event in range(EVENTS):  # copies of one event get adjacent ids: the workers collide
+            for outlet in range(3):
+                entry = FeedEntry(f"outlet{outlet}", f"https://outlet{outlet}.example/{event}", None,
+                                  f"Talks on crisis {event} continue", "")
+                (new,) = articles.add_new(current, ids[f"outlet{outlet}"], [entry], NOW)
+                articles.attach_text(current, [PageText(new, Extracted(text=story_text(event, outlet)))])
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        database: "{pg_database}"
+        sources: [{", ".join(f"{{name: {s.name}, url: '{s.url}'}}" for s in outlets)}]
+        channels: {{log: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}}}
+        watchlists: [{{name: talks, query: 'talks AND ceasefire', channels: [log]}}]
+        """), encoding="utf-8")
+    return pg_database, config
+
+
+def test_two_workers_make_one_story_and_one_alert_per_event(workload):
+    url, config = workload
+    workers = [subprocess.Popen([sys.executable, "-c", TRIAGE, str(config), NOW.isoformat()], cwd=ROOT,
+                                stdin=subprocess.PIPE, text=True) for _ in range(2)]
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    with db.engine(url).connect() as connection:
+        count = lambda sql: connection.execute(sa.text(sql)).scalar_one()  # noqa: E731
+        assert count("SELECT count(*) FROM articles WHERE stage = 'done'") == 3 * EVENTS
+        assert count("SELECT count(*) FROM stories") == EVENTS
+        assert count("SELECT count(DISTINCT story_id) FROM articles") == EVENTS
+        assert count("SELECT count(*) FROM matches") == EVENTS
+        assert count("SELECT count(*) FROM deliveries") == EVENTS
+        assert count("SELECT max(article_count) FROM stories") == 3
