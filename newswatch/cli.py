@@ -104,22 +104,42 @@ def _run_cycle(config_path: Path) -> dict | None:
 
 @app.command()
 def serve(config: Path | None = ConfigOption) -> None:
-    """Run the monitor flow on the configured schedule until stopped."""
+    """Run the monitor flow on the configured schedule until stopped (SIGTERM or Ctrl-C)."""
     _use(config)
     loaded = _load()
-    from flows.runtime import local_server, prefect_defaults
+    from contextlib import ExitStack
+
+    from flows.runtime import local_server, prefect_defaults, unwind_on_sigterm
 
     prefect_defaults()
-    from flows.serve import serve_monitor
+    unwind_on_sigterm()  # until the runner takes SIGTERM over: the local server is still stopped
+    with ExitStack() as stack:
+        if not os.environ.get("PREFECT_API_URL"):
+            # serve schedules nothing on an ephemeral server, so start a real one, and before
+            # importing prefect, which reads PREFECT_API_URL once
+            api = stack.enter_context(local_server())
+            os.environ["PREFECT_API_URL"] = api
+            err.print(f"started a local Prefect server at {api.removesuffix('/api')}")
+        from flows.serve import serve_monitor
 
-    if os.environ.get("PREFECT_API_URL"):
         serve_monitor(State.config_path.resolve(), loaded.schedule)
-        return
-    # serve schedules nothing against an ephemeral server, so start a real one for the user
-    with local_server() as api:
-        os.environ["PREFECT_API_URL"] = api
-        err.print(f"started a local Prefect server at {api.removesuffix('/api')}")
-        serve_monitor(State.config_path.resolve(), loaded.schedule)
+
+
+@app.command()
+def worker(pool: str = typer.Option("newswatch", help="The work pool of the deployments (prefect.yaml)."),
+           limit: int = typer.Option(1, min=1, help="Flow runs this worker runs at once."),
+           name: str | None = typer.Option(None, help="The worker's name in the Prefect UI.")) -> None:
+    """Run a Prefect worker for the scale-out deployments; needs PREFECT_API_URL (docs/deploy.md)."""
+    if not os.environ.get("PREFECT_API_URL"):
+        err.print("worker: set PREFECT_API_URL to the Prefect server that holds the deployments")
+        raise typer.Exit(2)
+    from flows.runtime import prefect_defaults
+
+    prefect_defaults()  # inherited by every flow run the worker starts
+    command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",
+               "--limit", str(limit), *(["--name", name] if name else [])]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)  # the same process: SIGTERM reaches the worker itself
 
 
 @app.command()

@@ -20,7 +20,7 @@ from newswatch.store import articles, deliveries, matches, session, stories
 from newswatch.store.tables import Article, Source
 from newswatch.stories import cluster, similarity, story_keys
 
-__all__ = ["TriageCounts", "build_index", "triage"]
+__all__ = ["TriageCounts", "build_index", "settle_story", "triage"]
 
 
 @dataclass
@@ -37,24 +37,29 @@ def build_index(config: Config) -> WatchIndex:
 
 def triage(config: Config, now: datetime, batch: int = 200) -> TriageCounts:
     index, counts = build_index(config), TriageCounts()
+    with session(config.database) as current:
+        # fuzzy keys outlive the window twice over, for late-arriving copies; then they go
+        stories.prune_keys(current, now - 2 * config.stories.window)
     while True:
         with session(config.database) as current:
-            ids = [a.id for a in articles.pending(current, "extracted", batch)]
-        if not ids:
+            pending = articles.pending(current, "extracted", batch)
+        if not pending:
             return counts
-        for article_id in ids:
+        # CPU work before the story lock is taken, so the lock is held only for the store lookups
+        fingerprints = {a.id: similarity.fingerprint(a.title, a.text or "", a.language) for a in pending}
+        for article_id, found in fingerprints.items():
             with session(config.database) as current:
-                _settle(current, config, index, article_id, now, counts)
+                _settle(current, config, index, article_id, found, now, counts)
 
 
-def _settle(current, config: Config, index: WatchIndex, article_id: int, now: datetime,
-            counts: TriageCounts) -> None:
+def _settle(current, config: Config, index: WatchIndex, article_id: int, found: similarity.Fingerprint,
+            now: datetime, counts: TriageCounts) -> None:
     # skip_locked: on PostgreSQL a second worker passes over an article the first one holds
     article = current.get(Article, article_id, with_for_update={"skip_locked": True})
     if article is None or article.stage != "extracted":
         return
     source = current.get(Source, article.source_id)
-    story_id, is_new = _story(current, config, article, now)
+    story_id, is_new = settle_story(current, config, article, found, now)
     counts.articles += 1
     counts.new_stories += is_new
     document = Document(article.title, article.text or "", _language(config, article, source.name),
@@ -71,14 +76,14 @@ def _settle(current, config: Config, index: WatchIndex, article_id: int, now: da
     current.add(article)
 
 
-def _story(current, config: Config, article: Article, now: datetime) -> tuple[int, bool]:
+def settle_story(current, config: Config, article: Article, found: similarity.Fingerprint,
+                 now: datetime) -> tuple[int, bool]:
     """Exact keys first (same URL, same text); else the closest related recent article's story."""
     stories.lock(current)
     keys = story_keys(article.url, article.canonical_url, article.text)
-    found = similarity.fingerprint(article.title, article.text or "", article.language)
     at = article.published_at or article.fetched_at
-    related = None
-    if stories.owner(current, keys) is None:
+    related = stories.owner(current, keys)
+    if related is None:
         window = config.stories.window
         candidates = [cluster.Candidate(story_id, similarity.Fingerprint.from_bytes(data),
                                         abs((at - moment).total_seconds()) / 3600)

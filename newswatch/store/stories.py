@@ -34,29 +34,24 @@ def lock(session: Session) -> None:
 
 def assign(session: Session, article: Article, keys: list[str], now: datetime,
            related: int | None = None) -> tuple[int, bool]:
-    """Put `article` in a story: the one owning any of its keys, else `related`, else a new one.
-
-    Returns (story id, whether the story is new)."""
-    for _ in range(3):
-        found = owner(session, keys)
-        if found is None and related is not None:
-            found = related
+    """Put `article` in a story: `related` (found by the caller), the one owning any of its keys,
+    or a new one. Returns (story id, whether the story is new)."""
+    for attempt in range(3):
+        found = related if attempt == 0 and related is not None else owner(session, keys)
         if found is not None:
             _join(session, article, found, keys, now)
             return found, False
         savepoint = session.begin_nested()
-        story = Story(title=article.title, first_article_id=article.id, created_at=now, updated_at=now)
-        session.add(story)
-        session.flush()
+        story_id = session.execute(sa.insert(Story).values(
+            title=article.title, first_article_id=article.id, article_count=1, created_at=now,
+            updated_at=now).returning(Story.__table__.c.id)).scalar_one()
         claimed = insert_ignore(session, StoryKey.__table__,
-                                [{"key": k, "story_id": story.id} for k in keys],
+                                [{"key": k, "story_id": story_id} for k in keys],
                                 returning=StoryKey.__table__.c.key)
         if len(claimed) == len(keys):
             savepoint.commit()
-            article.story_id = story.id
-            session.add(article)
-            session.flush()
-            return story.id, True
+            _point(session, article, story_id)
+            return story_id, True
         savepoint.rollback()  # another worker claimed a key first: join its story
     raise RuntimeError(f"stories: could not settle a story for article {article.id}")
 
@@ -69,13 +64,14 @@ def owner(session: Session, keys: list[str]) -> int | None:
 
 def _join(session: Session, article: Article, story_id: int, keys: list[str], now: datetime) -> None:
     insert_ignore(session, StoryKey.__table__, [{"key": k, "story_id": story_id} for k in keys])
+    _point(session, article, story_id)
+    session.execute(sa.update(Story).where(col(Story.id) == story_id)
+                    .values(article_count=Story.article_count + 1, updated_at=now))
+
+
+def _point(session: Session, article: Article, story_id: int) -> None:
     article.story_id = story_id
     session.add(article)
-    story = session.get(Story, story_id)
-    story.article_count += 1
-    story.updated_at = now
-    session.add(story)
-    session.flush()
 
 
 def candidates(session: Session, keys: list[str], at: datetime, window: timedelta,
@@ -98,7 +94,9 @@ def candidates(session: Session, keys: list[str], at: datetime, window: timedelt
 def remember_keys(session: Session, article_id: int, keys: list[str], at: datetime) -> None:
     if not keys:
         return
-    session.execute(sa.insert(ArticleKey), [{"key": k, "article_id": article_id, "at": at} for k in keys])
+    # Core executemany: the ORM's bulk path costs more than the insert itself here
+    session.connection().execute(ArticleKey.__table__.insert(),
+                                 [{"key": k, "article_id": article_id, "at": at} for k in keys])
 
 
 def prune_keys(session: Session, before: datetime) -> int:

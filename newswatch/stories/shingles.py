@@ -4,8 +4,9 @@ Rules:
 - The text is folded (`newswatch.matching.text.fold`: case, diacritics, quotes, dashes) and split
   into `\\w+` words, so whitespace, punctuation and typographic quotes never matter.
 - Shingles are runs of SHINGLE_WORDS consecutive words. A text shorter than that is one shingle.
-- The signature is datasketch's MinHash (scheme "affine32", pinned) with NUM_PERM permutations
-  and seed 1 over the SHA-1 of each shingle, stable across processes and machines; its values fit in 32 bits and are stored so.
+- The signature is datasketch's MinHash (scheme "affine32", pinned: datasketch 2.0 changed the
+  default) with NUM_PERM permutations and seed 1 over the SHA-1 of each shingle, so it is stable
+  across processes and machines; its values fit in 32 bits and are stored so.
 - LSH: the first BANDS × ROWS values form BANDS bands; each band hashes to a key "mh:<band>:<hex>".
   Two texts with Jaccard similarity s share at least one key with probability 1 − (1 − s^ROWS)^BANDS:
   0.56 at s = 0.2, 0.85 at 0.3, 0.97 at 0.4, 0.99+ from 0.5 (ROWS = 2, BANDS = 20).
@@ -31,7 +32,7 @@ SHINGLE_WORDS = 4
 NUM_PERM = 128
 BANDS, ROWS = 20, 2
 MIN_SHINGLES = 8
-_SCHEME = "affine32"  # pinned: datasketch 2.0 changed the default, stored keys must not move
+_SCHEME = "affine32"  # needs datasketch >= 2.0; stored signatures and keys must not move
 
 _WORD = re.compile(r"\w+")
 

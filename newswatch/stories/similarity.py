@@ -1,8 +1,10 @@
 """Fuzzy story signals: is this article a near-duplicate of, or the same event as, an earlier one?
 
 A `Fingerprint` is computed once per article (`fingerprint(title, text, language)`), stored as
-bytes (`to_bytes`, ~1.1–1.6 KB) and indexed by its `lookup_keys`; the store fetches the earlier
-articles of the story window that share a key and asks `relate(new, old, hours_apart)` about each.
+bytes (`to_bytes`: header, 512-byte signature, 512-byte word filter, 40 terms; ~1.5 KB, at most
+2 KB) and indexed by its `lookup_keys` (≤ 35 keys of ≤ 45 characters); the store fetches the
+earlier articles of the story window that share a key and asks `relate(new, old, hours_apart)`
+about each, preferring a duplicate to a same-event candidate (newswatch/stories/cluster.py).
 
 Rules of `relate` (pure; the figures behind the thresholds are in bench/README.md, "## Stories"):
 1. duplicate: the MinHash Jaccard of the two texts' word 4-shingles is ≥ DUP_JACCARD, or the
@@ -10,8 +12,8 @@ Rules of `relate` (pure; the figures behind the thresholds are in bench/README.m
    paragraphs cut or added). Both texts need MIN_SHINGLES shingles. Time does not matter.
 2. same_event: the event score (`evidence.event_score`: shared names, lead words and salient
    words, against each article's main name missing from the other) must reach EVENT_SCORE, plus
-   TIME_PENALTY × hours / WINDOW_HOURS. Further apart than WINDOW_HOURS is never the same event;
-   unknown time (None) counts as UNKNOWN_HOURS.
+   TIME_PENALTY × hours / WINDOW_HOURS (the sign of hours_apart is ignored). Further apart than
+   WINDOW_HOURS is never the same event; unknown time (None) counts as UNKNOWN_HOURS.
 3. anything else is unrelated. `score` is the Jaccard for a duplicate, the event score otherwise.
 
 Lookup keys: the LSH bands of the signature ("mh:<band>:<hash>", see shingles.py) and "ev:<a>+<b>"
@@ -41,7 +43,7 @@ TIME_PENALTY = 0.1
 WINDOW_HOURS = 48.0
 UNKNOWN_HOURS = 24.0
 EVENT_NAMES = 6
-MAX_TERM_BYTES = 24
+MAX_TERM_BYTES = 20
 
 _VERSION = 1
 _HEADER = struct.Struct("<BIB")  # version, n_shingles, n_terms
