@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
-from alerts import ChannelError, send
+from alerts import ChannelError, send, set_template_dir
 from alerts.retry import next_attempt
 from newswatch.config import Channel, DEFAULTS
 from newswatch.store import session
@@ -34,8 +34,10 @@ class ChannelOutcome:
     error: str | None = None
 
 
-def deliver(database: str, channels: dict[str, Channel], now: datetime) -> list[ChannelOutcome]:
-    """Send every due delivery of every configured channel."""
+def deliver(database: str, channels: dict[str, Channel], now: datetime,
+            templates: str | None = None) -> list[ChannelOutcome]:
+    """Send every due delivery of every configured channel (`templates`: the config's override)."""
+    set_template_dir(templates)
     if not channels:
         return []
     with ThreadPoolExecutor(max_workers=min(8, len(channels)), thread_name_prefix="deliver") as pool:

@@ -21,6 +21,7 @@ from alerts.deliver import deliver
 from alerts.health import report_health
 from connectors import fetch_feeds_sync, fetch_pages_sync
 from flows import progress
+from flows.shards import in_shard
 from newswatch import config as configuration
 from newswatch.config import DEFAULTS, Config
 from newswatch.extract import extract
@@ -87,16 +88,16 @@ def triage_articles(config: Config):
 
 @task(cache_policy=NO_CACHE)
 def deliver_alerts(config: Config):
-    return deliver(config.database, config.channels, utcnow())
+    return deliver(config.database, config.channels, utcnow(), config.templates)
 
 
 @flow(name="monitor", log_prints=True)
-def monitor(config_path: str = "config") -> dict:
+def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dict:
     """One cycle: fetch due sources, extract new articles, triage them, deliver alerts."""
     started, now = time.monotonic(), utcnow()
     config = configuration.load(config_path)  # reloaded each cycle: edits need no restart
     upgrade(config.database)
-    due = plan(config, now)
+    due = in_shard(plan(config, now), shard, shards)  # prefect.yaml: deployment k of n
     batches = _chunks(due, DEFAULTS["feed_batch_size"])
     progress.advance("feeds", 0, total=len(due))
     results = [r for future in [fetch_sources.submit(config, b) for b in batches] for r in future.result()]

@@ -314,7 +314,7 @@ def alerts_retry(dead: bool = typer.Option(False, "--dead", help="Also retry dea
     upgrade(loaded.database)
     with session(loaded.database) as current:
         released = deliveries.release_for_retry(current, utcnow(), include_dead=dead)
-    outcomes = deliver(loaded.database, loaded.channels, utcnow())
+    outcomes = deliver(loaded.database, loaded.channels, utcnow(), loaded.templates)
     for outcome in outcomes:
         line = f"{outcome.channel}: sent={outcome.sent} failed={outcome.failed} dead={outcome.dead}"
         out.print(line + (f" ({outcome.error})" if outcome.error else ""))
@@ -328,7 +328,7 @@ def alerts_test(channel: str = typer.Argument(..., help="A channel name from the
                 config: Path | None = ConfigOption) -> None:
     """Send a test message to one channel, to check its set-up."""
     _use(config)
-    from alerts import ChannelError, send
+    from alerts import ChannelError, send, set_template_dir
     from newswatch.models import Alert
     from newswatch.store.tables import utcnow
 
@@ -340,6 +340,7 @@ def alerts_test(channel: str = typer.Argument(..., help="A channel name from the
                    url="https://github.com/newswatch/newswatch", source="newswatch", published=utcnow(),
                    terms=["test"], snippet="A test message sent by `newswatch alerts test`.",
                    highlights=[(2, 6)])
+    set_template_dir(loaded.templates)
     try:
         send(channel, loaded.channels[channel], [sample])
     except ChannelError as error:

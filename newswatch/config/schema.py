@@ -224,6 +224,7 @@ class Watchlist(_Model):
 
 class Config(_Model):
     database: str = "sqlite:///data/newswatch.db"
+    templates: str | None = None  # a folder whose email/alert templates replace the built-in ones
     schedule: Schedule = Schedule(every=timedelta(minutes=10))
     fetch: FetchSettings = FetchSettings()
     stories: StorySettings = StorySettings()
