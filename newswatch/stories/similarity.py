@@ -16,9 +16,12 @@ Rules of `relate` (pure; the figures behind the thresholds are in bench/README.m
    WINDOW_HOURS is never the same event; unknown time (None) counts as UNKNOWN_HOURS.
 3. anything else is unrelated. `score` is the Jaccard for a duplicate, the event score otherwise.
 
-Lookup keys: the LSH bands of the signature ("mh:<band>:<hash>", see shingles.py) and "ev:<a>+<b>"
-for each pair of the article's EVENT_NAMES most salient entities: reports of one event name the
-same people and places, and a pair is far rarer than either name, so candidate lists stay short.
+Lookup keys (≤ 35): the LSH bands of the signature ("mh:<band>:<hash>", see shingles.py),
+"ev:<a>+<b>" for each pair of the article's EVENT_NAMES most salient entities (reports of one event
+name the same people and places, and a pair is far rarer than either name), and "en:<name>" for
+each of its EVENT_SINGLES most salient entities: the first reports of an event often share only
+one name (Lohan, Morningside / Lohan, Betty Ford), and without a shared key they never meet and the
+event stays split (ECB+: best possible B³ recall 0.86 with pairs only, 0.97 with single names).
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ EVENT_SCORE = 0.7
 TIME_PENALTY = 0.1
 WINDOW_HOURS = 48.0
 UNKNOWN_HOURS = 24.0
-EVENT_NAMES = 6
+EVENT_NAMES = 5
+EVENT_SINGLES = 5
 MAX_TERM_BYTES = 20
 
 _VERSION = 1
@@ -71,9 +75,10 @@ class Fingerprint:
     @property
     def lookup_keys(self) -> list[str]:
         """Keys a related article shares with high probability: LSH bands and name pairs."""
-        names = sorted([t.text for t in self.terms if t.entity][:EVENT_NAMES])
-        pairs = [f"ev:{a}+{b}" for a, b in combinations(names, 2)]
-        return band_keys(np.frombuffer(self.signature, "<u4"), self.n_shingles) + pairs
+        entities = [t.text for t in self.terms if t.entity]
+        pairs = [f"ev:{a}+{b}" for a, b in combinations(sorted(entities[:EVENT_NAMES]), 2)]
+        singles = [f"en:{name}" for name in entities[:EVENT_SINGLES]]
+        return band_keys(np.frombuffer(self.signature, "<u4"), self.n_shingles) + pairs + singles
 
     def to_bytes(self) -> bytes:
         """A compact, versioned binary form, stable across processes."""

@@ -22,6 +22,7 @@ from newswatch.store.tables import Delivery
 from newswatch.triage import triage
 from tests.support.slack_server import Reply, SlackServer
 from tests.support.smtp_server import SmtpServer
+from tests.support.texts import distinct_text
 
 NOW = datetime(2020, 2, 24, 10, 17, tzinfo=UTC)
 
@@ -63,7 +64,7 @@ def add_stories(config, count: int, now: datetime, start: int = 0) -> None:
         entries = [FeedEntry("wire", f"https://wire.example/{n}", None, f"Idlib report {n}", "") for n in
                    range(start, start + count)]
         ids = articles.add_new(current, source_id, entries, now)
-        articles.attach_text(current, [PageText(i, Extracted(text=f"Report number {n} from Idlib province."))
+        articles.attach_text(current, [PageText(i, Extracted(text=distinct_text(n, "news from Idlib province")))
                                        for n, i in zip(range(start, start + count), ids, strict=True)])
     triage(config, now)
 

@@ -3,7 +3,6 @@ one story and one alert per event, by database constraints and locks, not by luc
 
 from __future__ import annotations
 
-import random
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from newswatch.models import Extracted, FeedEntry
 from newswatch.store import articles, db, session, sources
 from newswatch.store.articles import PageText
 from tests.conftest import ROOT
+from tests.support.texts import distinct_text
 
 pytestmark = pytest.mark.postgres
 
@@ -35,13 +35,9 @@ triage(loaded, datetime.fromisoformat(sys.argv[2]), batch=2)
 
 
 def story_text(event: int, outlet: int) -> str:
-    """A text of its own per event (seeded words), with the edits syndication makes per outlet."""
-    rng = random.Random(event)
-    syllables = ["ka", "lo", "mi", "ra", "tu", "sen", "dor", "vel", "pa", "ni", "gro", "sha", "bel", "tor"]
-    words = ["".join(rng.choice(syllables) for _ in range(3)) for _ in range(160)]
-    body = " ".join(words[:80]) + " talks ceasefire. " + " ".join(words[80:]) + "."
+    """A text of its own per event, with the edits syndication makes per outlet."""
     edits = {0: "", 1: " Reporting by staff; editing by the desk.", 2: " Subscribe to our newsletter."}
-    return body + edits[outlet]
+    return distinct_text(event, "talks ceasefire") + edits[outlet]
 
 
 @pytest.fixture

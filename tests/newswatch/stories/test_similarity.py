@@ -123,6 +123,13 @@ def test_reports_of_one_event_share_a_name_pair_key():
     assert any(k.startswith("ev:") and "lavrov" in k for k in shared)
 
 
+def test_reports_of_one_event_share_their_main_name_alone():
+    """First reports often share one name; a single-name key lets them meet (bench/README.md)."""
+    shared = set(_fp(*LAVROV_REWORDED).lookup_keys) & set(ORIGINAL.lookup_keys)
+    assert "en:lavrov" in shared
+    assert sum(k.startswith("en:") for k in ORIGINAL.lookup_keys) == 5
+
+
 @pytest.mark.parametrize("title, text", [
     (LAVROV_TITLE, LAVROV),
     ("", ""),
@@ -137,7 +144,7 @@ def test_bytes_round_trip_and_keys_are_small(title, text):
     assert len(data) <= 2048
     keys = fp.lookup_keys
     assert len(keys) <= 40 and len(set(keys)) == len(keys)
-    assert all(len(k) <= 100 and k[:3] in {"mh:", "ev:"} for k in keys)
+    assert all(len(k) <= 100 and k[:3] in {"mh:", "ev:", "en:"} for k in keys)
 
 
 def test_empty_texts_are_never_duplicates():
