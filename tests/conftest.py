@@ -72,6 +72,24 @@ def database(request, tmp_path) -> str:
     return url
 
 
+@pytest.fixture
+def slack_server():
+    """A local endpoint answering like a Slack incoming webhook (tests/support/slack_server.py)."""
+    from tests.support.slack_server import SlackServer
+
+    with SlackServer() as server:
+        yield server
+
+
+@pytest.fixture
+def smtp_server():
+    """A real local SMTP server, aiosmtpd (tests/support/smtp_server.py)."""
+    from tests.support.smtp_server import SmtpServer
+
+    with SmtpServer() as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def prefect_server(tmp_path_factory):
     """One Prefect test server for the session's flow runs (started only when a test asks).

@@ -1,5 +1,5 @@
-"""Fixtures for the alert channels: the local Slack endpoint, the local SMTP server, a trusted
-self-signed certificate, and golden files.
+"""Fixtures for the alert channels: a trusted self-signed certificate and golden files (the local
+Slack endpoint and SMTP server are in tests/conftest.py).
 
 Golden files live in tests/data/alerts/. To (re)write them after an intended change, run
 `NEWSWATCH_UPDATE_GOLDEN=1 .venv/bin/pytest tests/alerts` and review the diff like code.
@@ -14,8 +14,7 @@ from pathlib import Path
 import pytest
 
 from alerts import render
-from tests.support.slack_server import SlackServer
-from tests.support.smtp_server import SmtpServer, make_certificate
+from tests.support.smtp_server import make_certificate
 
 GOLDEN = Path(__file__).resolve().parents[1] / "data" / "alerts"
 UPDATE_GOLDEN = os.environ.get("NEWSWATCH_UPDATE_GOLDEN") == "1"
@@ -38,18 +37,6 @@ def golden() -> Callable[[str, str], None]:
             "NEWSWATCH_UPDATE_GOLDEN=1 and review the diff")
 
     return check
-
-
-@pytest.fixture
-def slack_server() -> Iterator[SlackServer]:
-    with SlackServer() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")

@@ -20,23 +20,20 @@ from newswatch.store import articles, session, sources, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import Delivery
 from newswatch.triage import triage
-from tests.support.slack_server import Reply, SlackServer
-from tests.support.smtp_server import SmtpServer
+from tests.support.slack_server import Reply
 from tests.support.texts import distinct_text
 
 NOW = datetime(2020, 2, 24, 10, 17, tzinfo=UTC)
 
 
 @pytest.fixture
-def slack():
-    with SlackServer() as server:
-        yield server
+def slack(slack_server):
+    return slack_server
 
 
 @pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
+def smtp(smtp_server):
+    return smtp_server
 
 
 def load(tmp_path, slack, smtp, delivery: str = "{}", routes: str = "[desk, mail]"):

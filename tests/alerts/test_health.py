@@ -11,15 +11,14 @@ from alerts.health import report_health
 from newswatch import config as configuration
 from newswatch.models import Failed, Fetched
 from newswatch.store import session, sources, upgrade
-from tests.support.slack_server import Reply, SlackServer
+from tests.support.slack_server import Reply
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def slack():
-    with SlackServer() as server:
-        yield server
+def slack(slack_server):
+    return slack_server
 
 
 @pytest.fixture

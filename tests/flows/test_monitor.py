@@ -33,15 +33,13 @@ def replay():
 
 
 @pytest.fixture
-def slack():
-    with SlackServer() as server:
-        yield server
+def slack(slack_server):
+    return slack_server
 
 
 @pytest.fixture
-def smtp():
-    with SmtpServer() as server:
-        yield server
+def smtp(smtp_server):
+    return smtp_server
 
 
 def write_config(tmp_path: Path, replay: ReplayServer, slack: SlackServer, smtp: SmtpServer) -> Path:

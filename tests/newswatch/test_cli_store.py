@@ -14,15 +14,14 @@ from newswatch.store import articles, db, deliveries, matches, session, sources,
 from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, utcnow
 from newswatch.models import Extracted
-from tests.support.slack_server import Reply, SlackServer
+from tests.support.slack_server import Reply
 
 runner = CliRunner()
 
 
 @pytest.fixture
-def slack():
-    with SlackServer() as server:
-        yield server
+def slack(slack_server):
+    return slack_server
 
 
 @pytest.fixture
@@ -105,27 +104,25 @@ def test_stats_lists_cycles(config):
     assert invoke("--config", str(config), "stats").exit_code == 0
 
 
-def test_alerts_test_works_for_every_channel_type(tmp_path, slack):
-    from tests.support.smtp_server import SmtpServer
-
-    with SmtpServer() as smtp:
-        path = tmp_path / "all.yaml"
-        path.write_text(textwrap.dedent(f"""\
-            database: sqlite:///{tmp_path}/all.db
-            channels:
-              console: {{type: console}}
-              jsonl: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}
-              slack: {{type: slack, webhook_url: "{slack.url}"}}
-              email: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false,
-                       from: nw@example.org, to: [desk@example.org]}}
-              webhook: {{type: webhook, url: "{slack.base_url}/hook"}}
-              atom: {{type: atom, directory: "{tmp_path}/atom"}}
-              apprise: {{type: apprise, urls: ["json://127.0.0.1:{slack.port}/apprise"]}}
-            """), encoding="utf-8")
-        for channel in ("console", "jsonl", "slack", "email", "webhook", "atom", "apprise"):
-            result = invoke("--config", str(path), "alerts", "test", channel)
-            assert result.exit_code == 0, (channel, result.output)
-        assert len(smtp.messages) == 1
+def test_alerts_test_works_for_every_channel_type(tmp_path, slack, smtp_server):
+    smtp = smtp_server
+    path = tmp_path / "all.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        database: sqlite:///{tmp_path}/all.db
+        channels:
+          console: {{type: console}}
+          jsonl: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}
+          slack: {{type: slack, webhook_url: "{slack.url}"}}
+          email: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false,
+                   from: nw@example.org, to: [desk@example.org]}}
+          webhook: {{type: webhook, url: "{slack.base_url}/hook"}}
+          atom: {{type: atom, directory: "{tmp_path}/atom"}}
+          apprise: {{type: apprise, urls: ["json://127.0.0.1:{slack.port}/apprise"]}}
+        """), encoding="utf-8")
+    for channel in ("console", "jsonl", "slack", "email", "webhook", "atom", "apprise"):
+        result = invoke("--config", str(path), "alerts", "test", channel)
+        assert result.exit_code == 0, (channel, result.output)
+    assert len(smtp.messages) == 1
     assert (tmp_path / "alerts.jsonl").read_text().count("\n") == 1
     assert (tmp_path / "atom" / "newswatch-test.atom").exists()
     assert sorted(r.path for r in slack.requests) == sorted([slack.url.removeprefix(slack.base_url), "/hook",
@@ -141,20 +138,18 @@ def built_in_templates_after():
     set_template_dir(None)
 
 
-def test_templates_from_the_config_replace_the_built_in_ones(tmp_path, slack, built_in_templates_after):
-    from tests.support.smtp_server import SmtpServer
-
+def test_templates_from_the_config_replace_the_built_in_ones(tmp_path, smtp_server, built_in_templates_after):
+    smtp = smtp_server
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "email.txt").write_text("Our own template: {{ alerts[0].title }}\n")
-    with SmtpServer() as smtp:
-        path = tmp_path / "mail.yaml"
-        path.write_text(textwrap.dedent(f"""\
-            database: sqlite:///{tmp_path}/mail.db
-            templates: "{tmp_path}/templates"
-            channels:
-              email: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false,
-                       from: nw@example.org, to: [desk@example.org]}}
-            """), encoding="utf-8")
-        assert invoke("--config", str(path), "alerts", "test", "email").exit_code == 0
-        (message,) = smtp.messages
+    path = tmp_path / "mail.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        database: sqlite:///{tmp_path}/mail.db
+        templates: "{tmp_path}/templates"
+        channels:
+          email: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false,
+                   from: nw@example.org, to: [desk@example.org]}}
+        """), encoding="utf-8")
+    assert invoke("--config", str(path), "alerts", "test", "email").exit_code == 0
+    (message,) = smtp.messages
     assert "Our own template: newswatch test alert" in message.get_body(("plain",)).get_content()

@@ -29,6 +29,14 @@ def alert(current, story_id: int, article_id: int, channels: list[str]) -> int |
     return match_id
 
 
+def one_pending_slack_alert(database: str) -> None:
+    source_id = seeded(database)
+    with session(database) as current:
+        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
+        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
+        alert(current, story_id, article_id, ["slack"])
+
+
 def seeded(database: str) -> int:
     with session(database) as current:
         sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss")])
@@ -89,11 +97,7 @@ def test_a_story_matches_a_watchlist_once_and_enqueues_one_delivery_per_channel(
 
 
 def test_deliveries_are_claimed_once_and_leased(database):
-    source_id = seeded(database)
-    with session(database) as current:
-        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
-        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
-        alert(current, story_id, article_id, ["slack"])
+    one_pending_slack_alert(database)
     with session(database) as current:
         (claimed,) = deliveries.claim(current, "slack", NOW)
     with session(database) as current:
@@ -104,11 +108,7 @@ def test_deliveries_are_claimed_once_and_leased(database):
 
 
 def test_failed_then_dead_then_retried(database):
-    source_id = seeded(database)
-    with session(database) as current:
-        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
-        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
-        alert(current, story_id, article_id, ["slack"])
+    one_pending_slack_alert(database)
     with session(database) as current:
         (claimed,) = deliveries.claim(current, "slack", NOW)
         deliveries.mark_failed(current, [claimed.alert.delivery_id], "slack: 500", NOW + timedelta(minutes=1))
