@@ -1,13 +1,18 @@
 """Prefect's environment for newswatch commands, and the local server `serve` starts when needed.
 
-Rules: settings are defaults only (a user's own environment wins). Analytics off, because the
-telemetry service prints "database is locked" tracebacks on SQLite and the box may be offline.
-Without PREFECT_API_URL, Prefect's state lives under the data folder, not in ~/.prefect.
+Rules: settings are defaults only (a user's own environment wins), and must be set before prefect
+is imported: it reads its settings once. Analytics off, because the telemetry service prints
+"database is locked" tracebacks on SQLite and the box may be offline. Without PREFECT_API_URL,
+Prefect's state lives under the data folder, not in ~/.prefect. Prefect's database is kept bounded:
+flow runs (with their task runs and logs) and events older than `RETENTION` are deleted.
+The local server runs in its own process group, is stopped with `serve` (on SIGTERM too), and
+on Linux gets SIGTERM if `serve` is killed outright.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -18,9 +23,10 @@ from collections.abc import Iterator
 
 import httpx
 
-__all__ = ["local_server", "prefect_defaults"]
+__all__ = ["RETENTION", "local_server", "prefect_defaults", "unwind_on_sigterm"]
 
 DATA_DIR = Path("data")
+RETENTION = "P14D"  # ISO 8601; ~15-20 KB of Prefect database per task run, kept forever by default
 
 
 def prefect_defaults(data_dir: Path = DATA_DIR) -> None:
@@ -31,6 +37,12 @@ def prefect_defaults(data_dir: Path = DATA_DIR) -> None:
         "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",  # a first migration can be slow
         "PREFECT_TASKS_DEFAULT_NO_CACHE": "true",
         "PREFECT_RUNNER_POLL_FREQUENCY": "2",  # time to alert: the runner polls for due runs
+        # one summary line per cycle, not one per task run (failures are still logged)
+        "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "WARNING",
+        # read by the local server `serve` starts (compose sets the same on its server)
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+        "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": RETENTION,
+        "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": RETENTION,
     }
     if not os.environ.get("PREFECT_API_URL") and not os.environ.get("PREFECT_HOME"):
         home = data_dir / "prefect"
@@ -52,18 +64,52 @@ def local_server(data_dir: Path = DATA_DIR, timeout: float = 120.0) -> Iterator[
     process = subprocess.Popen(
         [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True,  # a terminal's Ctrl-C reaches us, and we stop it in order
+        preexec_fn=_die_with_parent,
     )
     api = f"http://127.0.0.1:{port}/api"
     try:
         _wait_healthy(api, process, timeout, home / "server.log")
         yield api
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _stop_group(process)
         log.close()
+
+
+def unwind_on_sigterm() -> None:
+    """Make SIGTERM raise SystemExit(0), so `with` blocks (the local server) clean up."""
+
+    def _exit(signum: int, frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM while unwinding kills
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _exit)
+
+
+def _stop_group(process: subprocess.Popen, grace: float = 20.0) -> None:
+    """SIGTERM the server's process group; after `grace` seconds SIGKILL whatever is left of it."""
+    _signal_group(process, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        pass
+    _signal_group(process, signal.SIGKILL)  # the server if stuck, and any children it left
+    process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _die_with_parent() -> None:
+    """In the server's process: SIGTERM when `serve` dies, even by SIGKILL (Linux; else a no-op)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 def _wait_healthy(api: str, process: subprocess.Popen, timeout: float, log: Path) -> None:

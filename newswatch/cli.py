@@ -128,7 +128,9 @@ def serve(config: Path | None = ConfigOption) -> None:
 @app.command()
 def worker(pool: str = typer.Option("newswatch", help="The work pool of the deployments (prefect.yaml)."),
            limit: int = typer.Option(1, min=1, help="Flow runs this worker runs at once."),
-           name: str | None = typer.Option(None, help="The worker's name in the Prefect UI.")) -> None:
+           name: str | None = typer.Option(None, help="The worker's name in the Prefect UI."),
+           healthcheck: bool = typer.Option(False, "--healthcheck",
+                                            help="Answer GET /health on PREFECT_WORKER_WEBSERVER_PORT.")) -> None:
     """Run a Prefect worker for the scale-out deployments; needs PREFECT_API_URL (docs/deploy.md)."""
     if not os.environ.get("PREFECT_API_URL"):
         err.print("worker: set PREFECT_API_URL to the Prefect server that holds the deployments")
@@ -137,7 +139,8 @@ def worker(pool: str = typer.Option("newswatch", help="The work pool of the depl
 
     prefect_defaults()  # inherited by every flow run the worker starts
     command = [sys.executable, "-m", "prefect", "worker", "start", "--pool", pool, "--type", "process",
-               "--limit", str(limit), *(["--name", name] if name else [])]
+               "--limit", str(limit), *(["--name", name] if name else []),
+               *(["--with-healthcheck"] if healthcheck else [])]
     sys.stdout.flush()
     os.execv(sys.executable, command)  # the same process: SIGTERM reaches the worker itself
 

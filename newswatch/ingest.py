@@ -38,13 +38,15 @@ def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestC
     with session(config.database) as current:
         sources.record(current, results, now)
         ids = sources.ids_by_name(current)
-        for result in results:
-            if isinstance(result, NotModified):
-                counts.not_modified += 1
-            elif isinstance(result, Failed):
-                counts.failed += 1
-                counts.errors.append(f"{result.source}: {result.message}")
-            elif isinstance(result, Fetched):
+    for result in results:
+        if isinstance(result, NotModified):
+            counts.not_modified += 1
+        elif isinstance(result, Failed):
+            counts.failed += 1
+            counts.errors.append(f"{result.source}: {result.message}")
+        elif isinstance(result, Fetched):
+            # one transaction per source: shards meeting the same articles never wait on each other long
+            with session(config.database) as current:
                 entries = _recent(config, result, now)
                 counts.new_articles += len(articles.add_new(current, ids[result.source], entries, now))
     return counts

@@ -33,7 +33,8 @@ class PageText:
 
 def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now: datetime) -> list[int]:
     """Insert the entries not seen before; return the new articles' ids."""
-    rows = [_row(source_id, entry, now) for entry in entries if entry.url]
+    # in URL order, so that concurrent inserts of the same articles lock them in the same order
+    rows = sorted((_row(source_id, entry, now) for entry in entries if entry.url), key=lambda r: r["url"])
     return insert_ignore(session, Article.__table__, rows, returning=Article.__table__.c.id)
 
 

@@ -16,6 +16,7 @@ from newswatch import polling
 from newswatch.health import SourceState
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Failed, Fetched, FetchResult, SourceRequest
+from newswatch.store._sql import insert_ignore
 from newswatch.store.tables import Source
 
 __all__ = ["due", "health_states", "ids_by_name", "mark_alerted", "record", "states", "sync"]
@@ -23,12 +24,14 @@ __all__ = ["due", "health_states", "ids_by_name", "mark_alerted", "record", "sta
 
 def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
     """Make the sources table hold every configured source (extra rows stay for history)."""
+    configured = list(configured)
     existing = {s.name: s for s in session.exec(select(Source))}
+    # ON CONFLICT DO NOTHING: shard deployments planning at the same moment add new sources together
+    insert_ignore(session, Source.__table__,
+                  [{"name": s.name, "url": s.url} for s in configured if s.name not in existing])
     for source in configured:
         row = existing.get(source.name)
-        if row is None:
-            session.add(Source(name=source.name, url=source.url))
-        elif row.url != source.url:
+        if row is not None and row.url != source.url:
             row.url, row.etag, row.last_modified = source.url, None, None
             row.gone, row.consecutive_failures, row.next_check_at = False, 0, None
             session.add(row)

@@ -1,0 +1,310 @@
+"""Fixtures for the deployment tests: the compose topology as real processes, without Docker.
+
+- `Proc`: a command in its own session with its output in a file, stopped by escalating signals;
+  `descendants()` and `running()` read /proc, so a test can check that nothing is left behind.
+- `fresh_pg_database()`: an empty PostgreSQL database of our own, dropped afterwards.
+- `prefect_pg_server`: one `prefect server start` on PostgreSQL for the session (it takes ~10-16 s
+  to answer on this box), with the retention settings docker-compose.yml gives it. Tests give
+  their deployments names of their own.
+- `site`: a folder served by ReplayServer (read from disk per request), with helpers to write
+  pages and RSS feeds into it.
+- `SlowFiles`: a loopback server whose files answer after a delay, to hold cycles in flight.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from newswatch.replay import ReplayServer
+from newswatch.store import db
+from tests.conftest import PG_URL
+
+BIN = Path(sys.executable).parent
+NEWSWATCH = str(BIN / "newswatch")
+PREFECT = [sys.executable, "-m", "prefect"]
+
+# What docker-compose.yml gives Prefect's server (tests/deploy/test_compose.py checks they agree).
+SERVER_SETTINGS = {
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": "events,flow_runs",
+    "PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD": "P14D",
+    "PREFECT_SERVER_EVENTS_RETENTION_PERIOD": "P14D",
+}
+
+
+def prefect_env(home: Path, **extra: str) -> dict[str, str]:
+    """This process's environment without any PREFECT_* (other tests set some), plus ours."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+# -- processes -------------------------------------------------------------------------------------
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return raw[raw.rindex(")") + 2:].split()  # fields from 3 (state) on; the name may hold spaces
+
+
+def running(pid: int) -> bool:
+    """Alive and not a zombie (this sandbox's PID 1 does not reap orphans)."""
+    fields = _stat(pid)
+    return fields is not None and fields[0] != "Z"
+
+
+def descendants(pid: int) -> set[int]:
+    """Every living process below `pid`, in any session."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat(int(entry.name))) and fields[0] != "Z":
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+class Proc:
+    """A command in its own session, output to `log`; `stop()` escalates until the group is gone."""
+
+    def __init__(self, args: list[str], log: Path, env: dict[str, str], cwd: Path | None = None):
+        self.args, self.log = args, log
+        self._out = open(log, "ab")
+        self.popen = subprocess.Popen(args, env=env, cwd=cwd, stdout=self._out, stderr=subprocess.STDOUT,
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
+        self.pid = self.popen.pid
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def wait_for(self, needle: str, timeout: float, start: int = 0) -> int:
+        """Wait until `needle` appears in the output after offset `start`; return its end offset."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            text = self.text()
+            found = text.find(needle, start)
+            if found >= 0:
+                return found + len(needle)
+            if self.popen.poll() is not None:
+                raise AssertionError(f"{self.args[:3]} exited {self.popen.returncode}:\n{text[-3000:]}")
+            time.sleep(0.2)
+        raise AssertionError(f"no {needle!r} within {timeout:.0f}s:\n{self.text()[-3000:]}")
+
+    def stop(self, signals=(signal.SIGTERM, signal.SIGINT, signal.SIGKILL), wait: float = 10.0) -> list[str]:
+        """Signal the process, then the others in turn; finally SIGKILL its group. Returns what it took."""
+        taken = []
+        for sig in signals:
+            if self.popen.poll() is not None:
+                break
+            taken.append(sig.name)
+            self.popen.send_signal(sig)
+            try:
+                self.popen.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        try:
+            os.killpg(self.pid, signal.SIGKILL)  # flow-run subprocesses left in the group
+        except ProcessLookupError:
+            pass
+        self.popen.wait()
+        self._out.close()
+        return taken
+
+
+# -- databases -------------------------------------------------------------------------------------
+
+@contextmanager
+def fresh_pg_database(prefix: str, extensions: tuple[str, ...] = ()) -> Iterator[sa.URL]:
+    """An empty database of our own on the test server, dropped on exit (skips without a server)."""
+    try:
+        admin = sa.create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text("select 1"))
+    except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
+        message = f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}"
+        if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.engine.make_url(db.normalise_url(PG_URL)).set(database=name)
+    try:
+        if extensions:
+            scoped = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+            with scoped.connect() as connection:
+                for extension in extensions:
+                    connection.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
+            scoped.dispose()
+        yield url
+    finally:
+        db.engine.cache_clear()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class PrefectServer:
+    api: str
+    home: Path
+    process: Proc
+
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment of a client (CLI, worker) of this server."""
+        return prefect_env(self.home, PREFECT_API_URL=self.api, **extra)
+
+    def get(self, path: str) -> dict:
+        response = httpx.get(f"{self.api}{path}", timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def post(self, path: str, body: dict) -> list | dict:
+        response = httpx.post(f"{self.api}{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+
+def wait_healthy(api: str, process: Proc, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.popen.poll() is not None:
+            raise AssertionError(f"prefect server exited:\n{process.text()[-3000:]}")
+        try:
+            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"prefect server not healthy within {timeout:.0f}s:\n{process.text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def prefect_pg_server(tmp_path_factory) -> Iterator[PrefectServer]:
+    """`prefect server start` on a fresh PostgreSQL database (with pg_trgm), shared by the session."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    with fresh_pg_database("newswatch_prefect", extensions=("pg_trgm",)) as url:
+        connection = url.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+        port = free_port()
+        env = prefect_env(home, PREFECT_API_DATABASE_CONNECTION_URL=connection, **SERVER_SETTINGS)
+        process = Proc([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+                       home / "server.log", env)
+        try:
+            api = f"http://127.0.0.1:{port}/api"
+            wait_healthy(api, process, timeout=120)
+            yield PrefectServer(api, home, process)
+        finally:
+            process.stop(signals=(signal.SIGTERM, signal.SIGKILL), wait=20)
+
+
+# -- content ---------------------------------------------------------------------------------------
+
+class Site:
+    """A folder of feeds and pages, served by ReplayServer at `base`."""
+
+    def __init__(self, root: Path, base: str):
+        self.root, self.base = root, base
+
+    def page(self, path: str, title: str, body: str, canonical: str | None = None) -> str:
+        """Write an article page; returns its URL."""
+        link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+        paragraphs = "".join(f"<p>{escape(p)}</p>" for p in body.split("\n\n"))
+        html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+                f"{link}</head><body><article><h1>{escape(title)}</h1>{paragraphs}</article></body></html>")
+        target = self.root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(html, encoding="utf-8")
+        return f"{self.base}/{path.lstrip('/')}"
+
+    def feed(self, path: str, items: list[tuple[str, str]]) -> str:
+        """Write an RSS feed of (title, url) items, newest first; returns its URL."""
+        entries = "".join(f"<item><title>{escape(t)}</title><link>{escape(u)}</link><guid>{escape(u)}</guid>"
+                          f"<description>{escape(t)}</description></item>" for t, u in items)
+        xml = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{path}</title>'
+               f"<link>{self.base}/</link><description>test feed</description>{entries}</channel></rss>")
+        target = self.root / path.lstrip("/")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(xml, encoding="utf-8")
+        return f"{self.base}/{path.lstrip('/')}"
+
+
+@pytest.fixture
+def site(tmp_path) -> Iterator[Site]:
+    root = tmp_path / "site"
+    root.mkdir()
+    with ReplayServer(root) as server:
+        yield Site(root, server.base_url)
+
+
+class SlowFiles:
+    """Serves the files under `root` after `delay` seconds (changeable); `hit` is set on the first GET."""
+
+    TYPES = {".xml": "application/rss+xml", ".html": "text/html; charset=utf-8"}
+
+    def __init__(self, root: Path, delay: float):
+        self.root, self.delay, self.hit = root, delay, threading.Event()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                owner.hit.set()
+                time.sleep(owner.delay)
+                path = owner.root / self.path.lstrip("/").split("?")[0]
+                body = path.read_bytes() if path.is_file() else b"not found"
+                self.send_response(200 if path.is_file() else 404)
+                self.send_header("Content-Type", owner.TYPES.get(path.suffix, "text/plain"))
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up or went away
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> SlowFiles:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
