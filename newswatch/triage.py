@@ -92,7 +92,10 @@ def settle_story(current, config: Config, article: Article, found: similarity.Fi
         related = chosen[0] if chosen else None
     article.fingerprint = found.to_bytes()
     stories.remember_keys(current, article.id, found.lookup_keys, at)
-    return stories.assign(current, article, keys, now, related=related)
+    if related is None:
+        return stories.start(current, article, keys, now)
+    stories.join(current, article, related, keys, now)
+    return related, False
 
 
 def _enqueue(current, watchlist: Watchlist, match_id: int, now: datetime) -> None:

@@ -16,7 +16,8 @@ from sqlmodel import Session, col, select
 from newswatch.store._sql import insert_ignore
 from newswatch.store.tables import Article, ArticleKey, Story, StoryKey
 
-__all__ = ["assign", "candidates", "lock", "owner", "prune_keys", "remember_keys", "sources_of"]
+__all__ = ["assign", "candidates", "join", "lock", "owner", "prune_keys", "remember_keys", "sources_of",
+           "start"]
 
 # any constant: the advisory lock that serialises story decisions across workers on PostgreSQL
 _STORY_LOCK = 7_361_001
@@ -32,15 +33,18 @@ def lock(session: Session) -> None:
         session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _STORY_LOCK})
 
 
-def assign(session: Session, article: Article, keys: list[str], now: datetime,
-           related: int | None = None) -> tuple[int, bool]:
-    """Put `article` in a story: `related` (found by the caller), the one owning any of its keys,
-    or a new one. Returns (story id, whether the story is new)."""
-    for attempt in range(3):
-        found = related if attempt == 0 and related is not None else owner(session, keys)
-        if found is not None:
-            _join(session, article, found, keys, now)
-            return found, False
+def assign(session: Session, article: Article, keys: list[str], now: datetime) -> tuple[int, bool]:
+    """Put `article` in the story owning any of its keys, or a new one: (story id, is it new)."""
+    found = owner(session, keys)
+    if found is not None:
+        join(session, article, found, keys, now)
+        return found, False
+    return start(session, article, keys, now)
+
+
+def start(session: Session, article: Article, keys: list[str], now: datetime) -> tuple[int, bool]:
+    """A new story claiming `keys`, unless another worker claimed one first: then join its story."""
+    for _ in range(3):
         savepoint = session.begin_nested()
         story_id = session.execute(sa.insert(Story).values(
             title=article.title, first_article_id=article.id, article_count=1, created_at=now,
@@ -53,16 +57,21 @@ def assign(session: Session, article: Article, keys: list[str], now: datetime,
             _point(session, article, story_id)
             return story_id, True
         savepoint.rollback()  # another worker claimed a key first: join its story
+        found = owner(session, keys)
+        if found is not None:
+            join(session, article, found, keys, now)
+            return found, False
     raise RuntimeError(f"stories: could not settle a story for article {article.id}")
 
 
 def owner(session: Session, keys: list[str]) -> int | None:
     """The story that owns any of these exact keys."""
-    query = select(StoryKey.story_id).where(col(StoryKey.key).in_(keys)).order_by(col(StoryKey.story_id))
-    return session.exec(query).first()
+    query = sa.select(StoryKey.story_id).where(col(StoryKey.key).in_(keys)).order_by(StoryKey.story_id).limit(1)
+    return session.execute(query).scalar()
 
 
-def _join(session: Session, article: Article, story_id: int, keys: list[str], now: datetime) -> None:
+def join(session: Session, article: Article, story_id: int, keys: list[str], now: datetime) -> None:
+    """Add `article` (and its keys) to the story."""
     insert_ignore(session, StoryKey.__table__, [{"key": k, "story_id": story_id} for k in keys])
     _point(session, article, story_id)
     session.execute(sa.update(Story).where(col(Story.id) == story_id)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
-import textwrap
+import subprocess
+import sys
 
 import pytest
 from typer.testing import CliRunner
@@ -87,15 +89,23 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
+def demo(cwd, port: str) -> subprocess.CompletedProcess:
+    """`newswatch demo` as a user runs it, in its own process, on the session's Prefect server."""
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "COLUMNS": "100"}
+    return subprocess.run([sys.executable, "-m", "newswatch.cli", "demo", "--seeds", str(SEEDS), "--port", port],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
+
+
 @pytest.mark.prefect
-def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_server, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
+def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_server, tmp_path):
     port = str(_free_port())
-    first = invoke("demo", "--seeds", str(SEEDS), "--port", port)
-    assert first.exit_code == 0, first.output
-    assert "Lavrov" in first.output and "إدلب" in first.output
+    first = demo(tmp_path, port)
+    assert first.returncode == 0, first.stderr
+    assert "Lavrov" in first.stdout and "إدلب" in first.stdout
     alerts = [json.loads(line) for line in (tmp_path / "data/demo/alerts.jsonl").read_text().splitlines()]
     assert {a["watchlist"] for a in alerts} == {"idlib", "erdogan-putin"}
-    second = invoke("demo", "--seeds", str(SEEDS), "--port", port)
-    assert second.exit_code == 0 and "Lavrov" not in second.output and "no new alerts" in second.output
+    second = demo(tmp_path, port)
+    assert second.returncode == 0 and "Lavrov" not in second.stdout and "no new alerts" in second.stdout
     assert len((tmp_path / "data/demo/alerts.jsonl").read_text().splitlines()) == len(alerts)
