@@ -124,6 +124,7 @@ def measure(url: str, new_articles, prune: bool) -> dict:
 
 def _settle(url: str, config: Config, article_id: int, found) -> bool:
     with session(url) as current:
+        db.redo_on_crash(current)  # as triage does
         article = current.get(Article, article_id)
         return settle_story(current, config, article, found, NOW)[1]
 

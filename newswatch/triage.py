@@ -16,7 +16,7 @@ from newswatch import cadence
 from newswatch.config import Config, Watchlist
 from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document
-from newswatch.store import articles, deliveries, matches, session, stories
+from newswatch.store import articles, db, deliveries, matches, session, stories
 from newswatch.store.tables import Article, Source
 from newswatch.stories import cluster, similarity, story_keys
 
@@ -58,6 +58,7 @@ def _settle(current, config: Config, index: WatchIndex, article_id: int, found: 
     article = current.get(Article, article_id, with_for_update={"skip_locked": True})
     if article is None or article.stage != "extracted":
         return
+    db.redo_on_crash(current)  # lost in a crash, the article is still `extracted`: triaged again
     source = current.get(Source, article.source_id)
     story_id, is_new = settle_story(current, config, article, found, now)
     counts.articles += 1
