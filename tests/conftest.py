@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -23,34 +25,45 @@ DATA = Path(__file__).resolve().parent / "data"
 PG_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def _pg_admin_engine():
-    engine = sa.create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
-    with engine.connect() as connection:
-        connection.execute(sa.text("select 1"))
-    return engine
-
-
-@pytest.fixture(scope="session")
-def pg_database():
-    """A fresh PostgreSQL database for this test session, migrated, dropped at the end."""
+@contextmanager
+def fresh_pg_database(prefix: str, extensions: tuple[str, ...] = ()) -> Iterator[sa.URL]:
+    """An empty database of our own on the test server, dropped on exit (skips without a server)."""
     try:
-        admin = _pg_admin_engine()
+        admin = sa.create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(sa.text("select 1"))
     except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
         message = f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}"
         if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
             pytest.fail(message)
         pytest.skip(message)
-    name = f"newswatch_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(db.normalise_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
-    db.upgrade(url)
-    yield url
-    db.engine(url).dispose()
-    db.engine.cache_clear()
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    url = sa.engine.make_url(db.normalise_url(PG_URL)).set(database=name)
+    try:
+        if extensions:
+            scoped = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+            with scoped.connect() as connection:
+                for extension in extensions:
+                    connection.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
+            scoped.dispose()
+        yield url
+    finally:
+        db.engine.cache_clear()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_database():
+    """A fresh PostgreSQL database for this test session, migrated, dropped at the end."""
+    with fresh_pg_database("newswatch_test") as url:
+        rendered = url.render_as_string(hide_password=False)
+        db.upgrade(rendered)
+        yield rendered
+        db.engine(rendered).dispose()
 
 
 def _truncate(url: str) -> None:

@@ -2,7 +2,7 @@
 
 - `Proc`: a command in its own session with its output in a file, stopped by escalating signals;
   `descendants()` and `running()` read /proc, so a test can check that nothing is left behind.
-- `fresh_pg_database()`: an empty PostgreSQL database of our own, dropped afterwards.
+- `fresh_pg_database()` (from tests/conftest.py): an empty PostgreSQL database of our own.
 - `prefect_pg_server`: one `prefect server start` on PostgreSQL for the session (it takes ~10-16 s
   to answer on this box), with the retention settings docker-compose.yml gives it. Tests give
   their deployments names of their own.
@@ -20,9 +20,7 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -34,7 +32,7 @@ import sqlalchemy as sa
 
 from newswatch.replay import ReplayServer
 from newswatch.store import db
-from tests.conftest import PG_URL
+from tests.conftest import fresh_pg_database
 
 BIN = Path(sys.executable).parent
 NEWSWATCH = str(BIN / "newswatch")
@@ -142,37 +140,6 @@ class Proc:
 
 
 # -- databases -------------------------------------------------------------------------------------
-
-@contextmanager
-def fresh_pg_database(prefix: str, extensions: tuple[str, ...] = ()) -> Iterator[sa.URL]:
-    """An empty database of our own on the test server, dropped on exit (skips without a server)."""
-    try:
-        admin = sa.create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(sa.text("select 1"))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
-        message = f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}"
-        if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.engine.make_url(db.normalise_url(PG_URL)).set(database=name)
-    try:
-        if extensions:
-            scoped = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-            with scoped.connect() as connection:
-                for extension in extensions:
-                    connection.execute(sa.text(f"CREATE EXTENSION IF NOT EXISTS {extension}"))
-            scoped.dispose()
-        yield url
-    finally:
-        db.engine.cache_clear()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
 
 @dataclass
 class PrefectServer:
