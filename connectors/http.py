@@ -4,7 +4,10 @@ Rules, in the order a request meets them:
 1. Limits: at most `fetch.concurrency` requests in flight for the batch and `fetch.per_host` per
    host (keyed by the requested URL's host); the rest wait on asyncio semaphores, not in httpx's
    pool. The pool holds 16-32 connections: httpcore's pool bookkeeping grows with the square of
-   its open connections, so 64 measured slower than 16.
+   its open connections, so 64 measured slower than 16. Within that, it keeps room for twice the
+   requests in flight, so a host's idle connections survive while other hosts' requests run (a
+   batch of 100 pages from 5 hosts opened 80 connections with room for 16, 20 with 32).
+   One TLS context serves every client of the process (building one costs ~25 ms of CPU).
 2. Deadline: `fetch.timeout` bounds connect and each read, AND the whole fetch including redirect
    hops and the body (a server dripping one byte a second never trips a per-read timeout).
 3. Redirects are followed by hand, at most DEFAULTS["max_redirects"] hops; a loop or one hop too
@@ -24,9 +27,11 @@ the address guard must see the real peer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -64,11 +69,22 @@ async def fetch_feeds(
 
 
 async def fetch_pages(
-    settings: FetchSettings, urls: list[str], *, trusted_hosts: Collection[str] = ()
+    settings: FetchSettings, urls: list[str], *, trusted_hosts: Collection[str] = (),
+    on_page: Callable[[int, Page], None] | None = None,
 ) -> list[Page]:
-    """Fetch article pages; one Page per URL, in the same order (errors in Page.error)."""
+    """Fetch article pages; one Page per URL, in the same order (errors in Page.error).
+
+    `on_page(index, page)` is called as each page arrives, so a caller can start extracting it
+    while the rest of the batch downloads.
+    """
+    async def fetch(index: int, url: str) -> Page:
+        page = await _fetch_page(fetcher, url)
+        if on_page is not None:
+            on_page(index, page)
+        return page
+
     async with _Fetcher(settings, trusted_hosts) as fetcher:
-        return list(await asyncio.gather(*(_fetch_page(fetcher, url) for url in urls)))
+        return list(await asyncio.gather(*(fetch(i, url) for i, url in enumerate(urls))))
 
 
 def fetch_feeds_sync(
@@ -79,10 +95,11 @@ def fetch_feeds_sync(
 
 
 def fetch_pages_sync(
-    settings: FetchSettings, urls: list[str], *, trusted_hosts: Collection[str] = ()
+    settings: FetchSettings, urls: list[str], *, trusted_hosts: Collection[str] = (),
+    on_page: Callable[[int, Page], None] | None = None,
 ) -> list[Page]:
     """`fetch_pages` for synchronous callers (Prefect sync tasks)."""
-    return asyncio.run(fetch_pages(settings, urls, trusted_hosts=trusted_hosts))
+    return asyncio.run(fetch_pages(settings, urls, trusted_hosts=trusted_hosts, on_page=on_page))
 
 
 async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest) -> FetchResult:
@@ -138,7 +155,7 @@ class _Fetcher:
     """One batch: the shared client, the global and per-host limits, the address policy."""
 
     def __init__(self, settings: FetchSettings, trusted_hosts: Iterable[str]) -> None:
-        pool = min(_POOL[1], max(_POOL[0], settings.concurrency))
+        pool = min(_POOL[1], max(_POOL[0], 2 * settings.concurrency))
         self._settings = settings
         self._policy = AddressPolicy(settings.allow_private_networks, frozenset(trusted_hosts))
         self._all = asyncio.Semaphore(min(settings.concurrency, pool))
@@ -150,6 +167,7 @@ class _Fetcher:
             limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
             follow_redirects=False,
             trust_env=False,
+            verify=_tls_context(),
         )
 
     async def __aenter__(self) -> _Fetcher:
@@ -199,6 +217,12 @@ class _Fetcher:
             return got
         body = await read_body(response, self._settings.max_bytes)
         return _Got(got.url, got.status, got.headers, body)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The default verifying context (certifi's roots), as httpx builds it, once per process."""
+    return httpx.create_ssl_context(trust_env=False)
 
 
 def _looks_like_html(body: bytes) -> bool:

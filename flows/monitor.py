@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import threading
 import time
+from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.futures import PrefectFuture
 
 from alerts.deliver import deliver
 from alerts.health import report_health
@@ -26,7 +29,7 @@ from newswatch import config as configuration
 from newswatch.config import DEFAULTS, Config
 from newswatch.extract import extract
 from newswatch.ingest import ingest, plan
-from newswatch.models import Failed, SourceRequest
+from newswatch.models import Extracted, Failed, Page, SourceRequest
 from newswatch.store import articles, cycles, session, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
@@ -66,8 +69,9 @@ def fetch_sources(config: Config, batch: list[SourceRequest]):
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def extract_articles(config: Config, batch: list[tuple[int, str]]) -> int:
     """Fetch and extract one batch of article pages, then store the text."""
-    pages = fetch_pages_sync(config.fetch, [url for _, url in batch])
-    extracted = _extract_all([(p.body, p.final_url or p.url) if p.body else None for p in pages])
+    extraction = _Extraction(_POOL.get(len(batch)))
+    pages = fetch_pages_sync(config.fetch, [url for _, url in batch], on_page=extraction.submit)
+    extracted = extraction.results(pages)
     results = [PageText(article_id, found, page.error)
                for (article_id, _), page, found in zip(batch, pages, extracted, strict=True)]
     with session(config.database) as current:
@@ -103,7 +107,8 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     results = [r for future in [fetch_sources.submit(config, b) for b in batches] for r in future.result()]
     ingested = ingest(config, results, now)
     review_health(config)
-    extracted = sum(extract_articles(config, batch) for batch in _pending_pages(config))
+    with _POOL:  # one process pool for all the cycle's page batches
+        extracted = _extract_pending(config)
     triaged = triage_articles(config)
     progress.advance("matches", triaged.matches)
     outcomes = deliver_alerts(config)
@@ -117,28 +122,85 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     return asdict(summary)
 
 
-def _pending_pages(config: Config):
-    """Batches of (article id, url) still waiting for their page, until none are left."""
+def _extract_pending(config: Config) -> int:
+    """Run extract_articles on the pending pages, two batches at a time; the number stored.
+
+    Two, so that one batch downloads while the pool extracts the other's last pages and its text
+    is stored (bench/README.md, "## Fetching at scale").
+    """
+    busy: set[int] = set()
+    running: deque[tuple[list[tuple[int, str]], PrefectFuture]] = deque()
+    stored = 0
+    for batch in _pending_pages(config, busy):
+        running.append((batch, extract_articles.submit(config, batch)))
+        if len(running) == 2:
+            done, future = running.popleft()
+            stored += future.result()
+            busy.difference_update(article_id for article_id, _ in done)
+    return stored + sum(future.result() for _, future in running)
+
+
+def _pending_pages(config: Config, busy: set[int]):
+    """Batches of (article id, url) still waiting for their page, leaving out those in `busy`
+    (being fetched), until none are left; each batch joins `busy`."""
+    size = DEFAULTS["page_batch_size"]
     while True:
         with session(config.database) as current:
-            batch = [(a.id, a.url) for a in articles.pending(current, "fetched", DEFAULTS["page_batch_size"])]
+            waiting = articles.pending(current, "fetched", size + len(busy))
+        batch = [(a.id, a.url) for a in waiting if a.id not in busy][:size]
         if not batch:
             return
+        busy.update(article_id for article_id, _ in batch)
         yield batch
 
 
-def _extract_all(pages: list[tuple[bytes, str] | None]) -> list:
-    work = [p for p in pages if p is not None]
-    if len(work) < _POOL_THRESHOLD:
-        found = [extract(body, url) for body, url in work]
-    else:
-        # CPU-bound: a process pool sized to the cores, not the event loop; spawn, because
-        # forking a process that runs Prefect's threads is unsafe
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=context) as pool:
-            found = list(pool.map(extract, *zip(*work), chunksize=4))
-    results = iter(found)
-    return [next(results) if p is not None else None for p in pages]
+class _CyclePool:
+    """The cycle's extraction processes: started by the first batch big enough, shut at its end.
+
+    CPU-bound work goes to processes sized to the cores, not to the event loop. Spawn, because
+    forking a process that runs Prefect's threads is unsafe; once per cycle, because a spawned
+    worker spends ~0.3 s of CPU on its imports: a pool per batch of pages cost ~20 s of CPU at
+    4,000 articles, half the stage (bench/README.md, "## Fetching at scale").
+    """
+
+    def __init__(self) -> None:
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()  # two extract_articles tasks run at once
+
+    def get(self, pages: int) -> ProcessPoolExecutor | None:
+        with self._lock:
+            if self._executor is None and pages >= _POOL_THRESHOLD:
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=context)
+            return self._executor
+
+    def __enter__(self) -> _CyclePool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(cancel_futures=True)
+            self._executor = None
+
+
+_POOL = _CyclePool()
+
+
+class _Extraction:
+    """One batch: each page goes to the pool as it arrives, so extraction overlaps the download."""
+
+    def __init__(self, pool: ProcessPoolExecutor | None) -> None:
+        self._pool, self._futures = pool, {}
+
+    def submit(self, index: int, page: Page) -> None:
+        if self._pool is not None and page.body:
+            self._futures[index] = self._pool.submit(extract, page.body, page.final_url or page.url)
+
+    def results(self, pages: list[Page]) -> list[Extracted | None]:
+        """One result per page, in order: from the pool, or extracted here without one."""
+        return [self._futures[i].result() if i in self._futures
+                else extract(page.body, page.final_url or page.url) if page.body else None
+                for i, page in enumerate(pages)]
 
 
 def _report(config: Config, summary: CycleSummary, errors: list[str], outcomes, now) -> None:

@@ -170,3 +170,10 @@ def test_invalid_and_unresolvable_urls_are_values_not_exceptions() -> None:
     assert [p.error.split(" (")[0] for p in pages if p.error] == [
         "fetch: invalid URL", "fetch: cannot resolve host", "fetch: refusing mailto URL mailto:x@y.z",
     ]
+
+
+def test_on_page_sees_each_page_once_with_its_index_as_it_arrives(server: BadServer) -> None:
+    urls = [server.url(path) for path in ("/article.html", "/missing", "/paper.pdf", "/article.html")]
+    seen: list[tuple[int, str, str | None]] = []
+    pages = fetch_pages_sync(FAST, urls, on_page=lambda index, page: seen.append((index, page.url, page.error)))
+    assert sorted(seen) == [(i, page.url, page.error) for i, page in enumerate(pages)]

@@ -1,0 +1,58 @@
+"""The monitor's extraction stage: batches two at a time on one process pool give what one batch does.
+
+seeds/ replayed over HTTP, real Prefect runs; batches of 3 pages and a pool from 2 pages, so the
+cycle runs many batches, two in flight, through the spawned pool (bench/README.md, "## Fetching
+at scale", measures the speed; here only the outcome is checked).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+import flows.monitor
+from flows.monitor import monitor
+from newswatch.config import DEFAULTS
+from newswatch.replay import ReplayServer
+from newswatch.store import session
+from newswatch.store.tables import Article
+from tests.conftest import SEEDS
+
+pytestmark = pytest.mark.prefect
+
+
+def write_config(folder: Path, base: str) -> Path:
+    path = folder / "newswatch.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        database: sqlite:///{folder}/store.db
+        fetch: {{timeout: 5s, allow_private_networks: true}}
+        sources:
+          - {{name: duvar, url: "{base}/feeds/duvar.xml", language: en}}
+          - {{name: gazette, url: "{base}/feeds/gazette.atom", language: en}}
+          - {{name: wire, url: "{base}/feeds/wire.xml", language: en}}
+          - {{name: wire-ar, url: "{base}/feeds/arabic.xml", language: ar}}
+        """), encoding="utf-8")
+    return path
+
+
+def texts(folder: Path) -> dict[str, tuple[str, str | None, bool]]:
+    with session(f"sqlite:///{folder}/store.db") as current:
+        return {a.url: (a.stage, a.text, a.from_summary) for a in current.exec(select(Article))}
+
+
+def test_small_batches_two_in_flight_through_the_pool_extract_every_page_once(
+        prefect_server, tmp_path, monkeypatch):
+    with ReplayServer(SEEDS) as server:
+        (tmp_path / "one").mkdir()
+        whole = monitor(str(write_config(tmp_path / "one", server.base_url)))
+        monkeypatch.setitem(DEFAULTS, "page_batch_size", 3)
+        monkeypatch.setattr(flows.monitor, "_POOL_THRESHOLD", 2)
+        (tmp_path / "many").mkdir()
+        batched = monitor(str(write_config(tmp_path / "many", server.base_url)))
+
+    assert batched["extracted"] == batched["new_articles"] == whole["extracted"] > 6
+    assert texts(tmp_path / "many") == texts(tmp_path / "one")
+    assert all(stage == "done" for stage, _, _ in texts(tmp_path / "many").values())
