@@ -20,6 +20,7 @@ from newswatch.replay import ReplayServer
 from newswatch.store import session
 from newswatch.store.tables import Article
 from tests.conftest import SEEDS
+from tests.support.seeds import seed_sources
 
 pytestmark = pytest.mark.prefect
 
@@ -30,11 +31,7 @@ def write_config(folder: Path, base: str) -> Path:
         database: sqlite:///{folder}/store.db
         fetch: {{timeout: 5s, allow_private_networks: true}}
         sources:
-          - {{name: duvar, url: "{base}/feeds/duvar.xml", language: en}}
-          - {{name: gazette, url: "{base}/feeds/gazette.atom", language: en}}
-          - {{name: wire, url: "{base}/feeds/wire.xml", language: en}}
-          - {{name: wire-ar, url: "{base}/feeds/arabic.xml", language: ar}}
-        """), encoding="utf-8")
+        """) + seed_sources(base) + "\n", encoding="utf-8")
     return path
 
 

@@ -15,6 +15,7 @@ from newswatch.replay import ReplayServer
 from newswatch.store import session
 from newswatch.store.tables import Article, Delivery, Source
 from tests.conftest import SEEDS
+from tests.support.seeds import seed_sources
 from tests.support.slack_server import Reply, SlackServer
 from tests.support.smtp_server import SmtpServer
 
@@ -49,10 +50,7 @@ def write_config(tmp_path: Path, replay: ReplayServer, slack: SlackServer, smtp:
         database: sqlite:///{tmp_path}/store.db
         fetch: {{timeout: 5s, allow_private_networks: true}}
         sources:
-          - {{name: duvar, url: "{base}/feeds/duvar.xml", language: en}}
-          - {{name: gazette, url: "{base}/feeds/gazette.atom", language: en}}
-          - {{name: wire, url: "{base}/feeds/wire.xml", language: en}}
-          - {{name: wire-ar, url: "{base}/feeds/arabic.xml", language: ar}}
+{seed_sources(base, indent="          ")}
           - {{name: missing, url: "{base}/feeds/no-such-feed.xml"}}
           - {{name: not-a-feed, url: "{base}/pages/duvar/lavrov-idlib-talks.html"}}
           - {{name: dead, url: "http://127.0.0.1:9/rss"}}
