@@ -122,7 +122,8 @@ from prefect.client.schemas.sorting import FlowRunSort
 async def main():
     async with get_client() as client:
         run = (await client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1))[0]
-        tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])))
+        tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+                                            limit=10_000)
         spans = {"flow": round(run.total_run_time.total_seconds(), 2)}
         for task in tasks:
             end = (task.start_time - run.start_time).total_seconds() + task.total_run_time.total_seconds()
