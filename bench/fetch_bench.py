@@ -122,8 +122,11 @@ from prefect.client.schemas.sorting import FlowRunSort
 async def main():
     async with get_client() as client:
         run = (await client.read_flow_runs(sort=FlowRunSort.START_TIME_DESC, limit=1))[0]
-        tasks = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
-                                            limit=10_000)
+        tasks, page = [], True
+        while page:  # the API answers at most 200 at a time
+            page = await client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[run.id])),
+                                               limit=200, offset=len(tasks))
+            tasks += page
         spans = {"flow": round(run.total_run_time.total_seconds(), 2)}
         for task in tasks:
             end = (task.start_time - run.start_time).total_seconds() + task.total_run_time.total_seconds()

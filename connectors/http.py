@@ -7,7 +7,7 @@ Rules, in the order a request meets them:
    its open connections, so 64 measured slower than 16. Within that, it keeps room for twice the
    requests in flight, so a host's idle connections survive while other hosts' requests run (a
    batch of 100 pages from 5 hosts opened 80 connections with room for 16, 20 with 32).
-   One TLS context serves every client of the process (building one costs ~25 ms of CPU).
+   One TLS context serves every client of the process (building one costs ~18 ms of CPU).
 2. Deadline: `fetch.timeout` bounds connect and each read, AND the whole fetch including redirect
    hops and the body (a server dripping one byte a second never trips a per-read timeout).
 3. Redirects are followed by hand, at most DEFAULTS["max_redirects"] hops; a loop or one hop too
