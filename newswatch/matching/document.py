@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
-from newswatch.matching.text import Token, fold, tokenize
+from newswatch.matching.text import Token, fold, tokenize, words
 from newswatch.models import Document
 
-__all__ = ["FIELDS", "Analysed", "FieldView", "Pattern", "analyse", "compile_pattern", "find"]
+__all__ = ["FIELDS", "Analysed", "FieldView", "Pattern", "analyse", "compile_pattern", "find", "vocabulary"]
 
 FIELDS = ("title", "text")
 
@@ -74,11 +74,9 @@ class FieldView:
         self.name, self.source = name, source
         self.tokens = tokenize(source)
         self.by_text: dict[str, list[Token]] = {}
-        # the last token is a plain word or a joined compound: either way its `last` is the highest position
-        self.by_pos: list[list[Token]] = [[] for _ in range(self.tokens[-1].last + 1)] if self.tokens else []
         for token in self.tokens:
             self.by_text.setdefault(token.text, []).append(token)
-            self.by_pos[token.position].append(token)
+        self._by_pos: list[list[Token]] | None = None
         self._vocabulary: list[str] | None = None
         self._cased: dict[Token, str] = {}
 
@@ -93,6 +91,16 @@ class FieldView:
             i += 1
         return found
 
+    @property
+    def by_pos(self) -> list[list[Token]]:
+        """Tokens by word position; built on first use, since only phrases and NEAR need it."""
+        if self._by_pos is None:
+            # the last token is a plain word or a joined compound: either way its `last` is the highest
+            self._by_pos = [[] for _ in range(self.tokens[-1].last + 1)] if self.tokens else []
+            for token in self.tokens:
+                self._by_pos[token.position].append(token)
+        return self._by_pos
+
     def cased(self, token: Token) -> str:
         if token not in self._cased:
             self._cased[token] = _cased(self.source, token)
@@ -106,6 +114,12 @@ class Analysed:
         self.doc = doc
         self.fields = {"title": FieldView("title", doc.title or ""), "text": FieldView("text", doc.text or "")}
         self.words = frozenset(self.fields["title"].by_text) | frozenset(self.fields["text"].by_text)
+
+
+@lru_cache(maxsize=64)
+def vocabulary(doc: Document) -> frozenset[str]:
+    """Every word of the document's fields, as `Analysed.words` has them, without tokenizing."""
+    return frozenset(words(doc.title or "") | words(doc.text or ""))
 
 
 @lru_cache(maxsize=64)

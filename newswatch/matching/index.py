@@ -4,8 +4,8 @@ Rules:
 - Each spec's query is compiled once into clauses (nodes.py): sets of words or prefixes, each of
   which must have a member in a document for the query to match. A query whose every OR branch
   needs a word the document lacks fails a clause. Its cheapest clause is its anchor.
-- The document is tokenized once. Its distinct words are looked up in a dict (anchor → spec
-  numbers); prefixes are found by one Aho-Corasick automaton of every stem, run over the distinct
+- Finding candidates needs only the document's distinct words, not its tokens (tokenizing is
+  left to the few candidates). The words are looked up in a dict (anchor → spec numbers); prefixes are found by one Aho-Corasick automaton of every stem, run over the distinct
   words each preceded by a separator, so a stem only matches at the start of a word. A query
   with no clause at all (none today: every query needs a positive term) is always a candidate.
 - Candidates whose clauses all hold are evaluated, in spec order, with exactly the semantics of
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from newswatch.matching.document import analyse
+from newswatch.matching.document import vocabulary
 from newswatch.matching.nodes import Key
 from newswatch.matching.query import Query, compile_query
 from newswatch.models import Document, Hit
@@ -87,7 +87,7 @@ class WatchIndex:
 
     def candidates(self, doc: Document) -> list[int]:
         """Indexes into `specs` of the queries whose clauses `doc` satisfies, in spec order."""
-        words = analyse(doc).words
+        words = vocabulary(doc)
         stems: set[str] = set()
         if self._stems is not None and words:
             stems = {stem for _, stem in self._stems.iter(_SEPARATOR + _SEPARATOR.join(words))}

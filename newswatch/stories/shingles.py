@@ -21,7 +21,6 @@ import re
 from functools import lru_cache
 
 import numpy as np
-from datasketch import MinHash
 
 from newswatch.matching.text import fold
 
@@ -43,8 +42,17 @@ def words(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def _minhash():
+    """datasketch's MinHash class, imported on first use: the package import pulls in its LSH
+    and scipy (~0.6 s), which a cycle with nothing new to fingerprint should not pay."""
+    from datasketch import MinHash
+
+    return MinHash
+
+
+@lru_cache(maxsize=1)
 def _permutations() -> tuple[np.ndarray, np.ndarray]:
-    return MinHash(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
+    return _minhash()(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
 
 
 def signature(text: str) -> tuple[np.ndarray, int]:
@@ -52,7 +60,7 @@ def signature(text: str) -> tuple[np.ndarray, int]:
     seq = words(text)
     k = SHINGLE_WORDS
     shingles = {" ".join(seq[i:i + k]) for i in range(max(1, len(seq) - k + 1))} if seq else set()
-    mh = MinHash(num_perm=NUM_PERM, seed=1, permutations=_permutations(), scheme=_SCHEME)
+    mh = _minhash()(num_perm=NUM_PERM, seed=1, permutations=_permutations(), scheme=_SCHEME)
     mh.update_batch([s.encode() for s in shingles])
     return mh.hashvalues.astype(np.uint32), len(shingles)
 

@@ -42,6 +42,7 @@ _NO_TABLE_RARITY = 2.0
 _RARE_NAME = 3.0
 _TITLE_BOOST, _LEAD_BOOST = 2.0, 1.5
 _WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?\w*|\w+(?:['’]\w*)*")
+_POSSESSIVE = re.compile(r"['’]s$|['’]$")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 # Capitalised in English but not names of anyone or anywhere: days and months.
@@ -108,10 +109,16 @@ def rarity(word: str, table: dict[str, float] | None) -> float:
 def _words(raw: str):
     """(folded word, surface, start) for each word of `raw`."""
     for match in _WORD.finditer(raw):
-        surface = re.sub(r"['’]s$|['’]$", "", match[0])
-        word = surface.replace(",", "") if surface[0].isdigit() else fold(surface)
+        surface, word = _normal(match[0])
         if len(word) >= 2:
             yield word, surface, match.start()
+
+
+@lru_cache(maxsize=1 << 16)  # a text repeats its words, and news repeats its vocabulary
+def _normal(token: str) -> tuple[str, str]:
+    """A matched word without its possessive ending, and its folded form."""
+    surface = _POSSESSIVE.sub("", token)
+    return surface, surface.replace(",", "") if surface[0].isdigit() else fold(surface)
 
 
 def _sentence_start(raw: str, start: int) -> bool:

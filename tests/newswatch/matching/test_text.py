@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from newswatch.matching.text import fold, tokenize
+from newswatch.matching.text import fold, tokenize, words
 
 FOLD_CASES = [
     ("case", "IDLIB Idlib", "idlib idlib"),
@@ -79,3 +79,8 @@ def test_every_token_surface_folds_to_the_token(text: str) -> None:
     for token in tokenize(text):
         surface = text[token.start:token.end]
         assert fold(surface).replace("-", "").replace("'", "") == token.text
+
+
+@given(st.text(alphabet=st.sampled_from(list("abcÉé -'’İı北京\u0301\u093f.1")), max_size=60))
+def test_words_are_exactly_the_token_texts(text):
+    assert words(text) == {token.text for token in tokenize(text)}

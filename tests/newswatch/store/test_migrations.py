@@ -31,3 +31,19 @@ def test_upgrade_is_idempotent_and_downgrade_goes_back_to_nothing(tmp_path):
         tables = {row[0] for row in connection.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'")}
     assert tables == {"alembic_version"}
     db.upgrade(url)
+
+
+def test_head_names_the_newest_migration():
+    from alembic.script import ScriptDirectory
+
+    assert ScriptDirectory(str(db._MIGRATIONS)).get_current_head() == db.HEAD
+
+
+def test_a_store_behind_head_is_upgraded(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    db.upgrade(url, "0003")
+    db.upgrade(url)
+    with db.engine(url).connect() as connection:
+        assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == db.HEAD
+        columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(articles)")}
+    assert "fingerprint" in columns
