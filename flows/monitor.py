@@ -15,6 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -27,13 +28,14 @@ from flows import progress
 from flows.shards import in_shard
 from newswatch import config as configuration
 from newswatch.config import DEFAULTS, Config
-from newswatch.extract import extract
 from newswatch.ingest import ingest, plan
-from newswatch.models import Extracted, Failed, Page, SourceRequest
-from newswatch.store import articles, cycles, session, upgrade
+from newswatch.matching import WatchIndex
+from newswatch.models import Failed, Page, SourceRequest
+from newswatch.reading import Reading, read
+from newswatch.store import articles, cycles, session, sources, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
-from newswatch.triage import triage
+from newswatch.triage import TriageCounts, build_index, language_of, settle, triage
 
 __all__ = ["CycleSummary", "monitor"]
 
@@ -66,18 +68,33 @@ def fetch_sources(config: Config, batch: list[SourceRequest]):
     return results
 
 
+class PageJob(NamedTuple):
+    """An article whose page is to be read, with what its fingerprint needs from the feed."""
+
+    article_id: int
+    url: str
+    title: str
+    language: str | None
+
+
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def extract_articles(config: Config, batch: list[tuple[int, str]]) -> int:
-    """Fetch and extract one batch of article pages, then store the text."""
-    extraction = _Extraction(_POOL.get(len(batch)))
-    pages = fetch_pages_sync(config.fetch, [url for _, url in batch], on_page=extraction.submit)
-    extracted = extraction.results(pages)
-    results = [PageText(article_id, found, page.error)
-               for (article_id, _), page, found in zip(batch, pages, extracted, strict=True)]
+def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) -> TriageCounts:
+    """Fetch and read one batch of article pages, store the text, then triage the batch.
+
+    Triage here rather than after the last batch, so that it overlaps the other batches' downloads
+    and extraction instead of running alone at the end of the cycle.
+    """
+    extraction = _Extraction(_POOL.get(len(batch)), batch)
+    pages = fetch_pages_sync(config.fetch, [job.url for job in batch], on_page=extraction.submit)
+    results = [PageText(job.article_id, reading.extracted if reading else None, page.error,
+                        reading.fingerprint if reading else None, reading.content_hash if reading else None)
+               for job, page, reading in zip(batch, pages, extraction.results(pages), strict=True)]
     with session(config.database) as current:
         articles.attach_text(current, results)
     progress.advance("articles", len(results))
-    return len(results)
+    triaged = settle(config, index, [job.article_id for job in batch], utcnow())
+    progress.advance("matches", triaged.matches)
+    return triaged
 
 
 @task(cache_policy=NO_CACHE)
@@ -86,8 +103,9 @@ def review_health(config: Config):
 
 
 @task(cache_policy=NO_CACHE)
-def triage_articles(config: Config):
-    return triage(config, utcnow())
+def triage_articles(config: Config, index: WatchIndex):
+    """Whatever is still `extracted` (feed summaries, a batch lost in a crash); old fuzzy keys go."""
+    return triage(config, utcnow(), index=index)
 
 
 @task(cache_policy=NO_CACHE)
@@ -107,9 +125,10 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     results = [r for future in [fetch_sources.submit(config, b) for b in batches] for r in future.result()]
     ingested = ingest(config, results, now)
     review_health(config)
+    index = build_index(config)
     with _POOL:  # one process pool for all the cycle's page batches
-        extracted = _extract_pending(config)
-    triaged = triage_articles(config)
+        extracted, triaged = _extract_pending(config, index)
+    triaged.add(triage_articles(config, index))
     progress.advance("matches", triaged.matches)
     outcomes = deliver_alerts(config)
     summary = CycleSummary(
@@ -122,35 +141,45 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     return asdict(summary)
 
 
-def _extract_pending(config: Config) -> int:
-    """Run extract_articles on the pending pages, two batches at a time; the number stored.
+def _extract_pending(config: Config, index: WatchIndex) -> tuple[int, TriageCounts]:
+    """Run extract_articles on the pending pages, two batches at a time: how many pages were
+    stored, and what their triage found.
 
     Two, so that one batch downloads while the pool extracts the other's last pages and its text
     is stored (bench/README.md, "## Fetching at scale").
     """
     busy: set[int] = set()
-    running: deque[tuple[list[tuple[int, str]], PrefectFuture]] = deque()
-    stored = 0
+    running: deque[tuple[list[PageJob], PrefectFuture]] = deque()
+    stored, triaged = 0, TriageCounts()
+
+    def finish() -> None:
+        nonlocal stored
+        done, future = running.popleft()
+        triaged.add(future.result())
+        stored += len(done)
+        busy.difference_update(job.article_id for job in done)
+
     for batch in _pending_pages(config, busy):
-        running.append((batch, extract_articles.submit(config, batch)))
+        running.append((batch, extract_articles.submit(config, index, batch)))
         if len(running) == 2:
-            done, future = running.popleft()
-            stored += future.result()
-            busy.difference_update(article_id for article_id, _ in done)
-    return stored + sum(future.result() for _, future in running)
+            finish()
+    while running:
+        finish()
+    return stored, triaged
 
 
 def _pending_pages(config: Config, busy: set[int]):
-    """Batches of (article id, url) still waiting for their page, leaving out those in `busy`
-    (being fetched), until none are left; each batch joins `busy`."""
+    """Batches of articles still waiting for their page, leaving out those in `busy` (being
+    fetched), until none are left; each batch joins `busy`."""
     size = DEFAULTS["page_batch_size"]
     while True:
         with session(config.database) as current:
-            waiting = articles.pending(current, "fetched", size + len(busy))
-        batch = [(a.id, a.url) for a in waiting if a.id not in busy][:size]
+            waiting = [a for a in articles.pending(current, "fetched", size + len(busy)) if a.id not in busy][:size]
+            names = {number: name for name, number in sources.ids_by_name(current).items()}
+        batch = [PageJob(a.id, a.url, a.title, language_of(config, a, names[a.source_id])) for a in waiting]
         if not batch:
             return
-        busy.update(article_id for article_id, _ in batch)
+        busy.update(job.article_id for job in batch)
         yield batch
 
 
@@ -187,20 +216,24 @@ _POOL = _CyclePool()
 
 
 class _Extraction:
-    """One batch: each page goes to the pool as it arrives, so extraction overlaps the download."""
+    """One batch: each page goes to the pool as it arrives, so reading overlaps the download."""
 
-    def __init__(self, pool: ProcessPoolExecutor | None) -> None:
-        self._pool, self._futures = pool, {}
+    def __init__(self, pool: ProcessPoolExecutor | None, batch: list[PageJob]) -> None:
+        self._pool, self._batch, self._futures = pool, batch, {}
 
     def submit(self, index: int, page: Page) -> None:
         if self._pool is not None and page.body:
-            self._futures[index] = self._pool.submit(extract, page.body, page.final_url or page.url)
+            self._futures[index] = self._pool.submit(read, *self._arguments(index, page))
 
-    def results(self, pages: list[Page]) -> list[Extracted | None]:
-        """One result per page, in order: from the pool, or extracted here without one."""
+    def results(self, pages: list[Page]) -> list[Reading | None]:
+        """One result per page, in order: from the pool, or read here without one."""
         return [self._futures[i].result() if i in self._futures
-                else extract(page.body, page.final_url or page.url) if page.body else None
+                else read(*self._arguments(i, page)) if page.body else None
                 for i, page in enumerate(pages)]
+
+    def _arguments(self, index: int, page: Page) -> tuple:
+        job = self._batch[index]
+        return page.body, page.final_url or page.url, job.title, job.language
 
 
 def _report(config: Config, summary: CycleSummary, errors: list[str], outcomes, now) -> None:

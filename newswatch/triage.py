@@ -1,7 +1,7 @@
 """Triage extracted articles: put each in a story, match it against every watchlist, and
 enqueue one alert per new story × watchlist (the outbox) in the same transaction.
 
-Rules: each article is settled in its own transaction, so a crash loses at most the article in
+Rules: a batch of articles is settled in one transaction, so a crash loses at most the batch in
 hand, which stays `extracted` and is triaged again. A later article of a known story alerts a
 watchlist only if that story had not matched it yet. A watchlist's `max_age` (off by default)
 skips articles published longer ago than that.
@@ -11,16 +11,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
+
 
 from newswatch import cadence
 from newswatch.config import Config, Watchlist
 from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document
-from newswatch.store import articles, db, deliveries, matches, session, stories
-from newswatch.store.tables import Article, Source
+from newswatch.store import articles, db, deliveries, matches, session, sources, stories
+from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
 
-__all__ = ["TriageCounts", "build_index", "settle_story", "triage"]
+__all__ = ["TriageCounts", "build_index", "settle", "settle_story", "triage"]
 
 
 @dataclass
@@ -29,42 +31,59 @@ class TriageCounts:
     new_stories: int = 0
     matches: int = 0
 
+    def add(self, other: TriageCounts) -> None:
+        self.articles += other.articles
+        self.new_stories += other.new_stories
+        self.matches += other.matches
+
 
 def build_index(config: Config) -> WatchIndex:
     specs = [WatchSpec(w.name, w.query, w.exclude, w.languages, w.sources) for w in config.watchlists]
     return WatchIndex(specs, config.aliases)
 
 
-def triage(config: Config, now: datetime, batch: int = 200) -> TriageCounts:
-    index, counts = build_index(config), TriageCounts()
+def triage(config: Config, now: datetime, batch: int = 200, index: WatchIndex | None = None) -> TriageCounts:
+    """Triage every `extracted` article still waiting; the cycle's sweep after extraction."""
+    index, counts = index or build_index(config), TriageCounts()
     with session(config.database) as current:
         # fuzzy keys outlive the window twice over, for late-arriving copies; then they go
         stories.prune_keys(current, now - 2 * config.stories.window)
     while True:
         with session(config.database) as current:
-            pending = articles.pending(current, "extracted", batch)
+            pending = [a.id for a in articles.pending(current, "extracted", batch)]
         if not pending:
             return counts
-        # CPU work before the story lock is taken, so the lock is held only for the store lookups
-        fingerprints = {a.id: similarity.fingerprint(a.title, a.text or "", a.language) for a in pending}
-        for article_id, found in fingerprints.items():
-            with session(config.database) as current:
-                _settle(current, config, index, article_id, found, now, counts)
+        counts.add(settle(config, index, pending, now))
 
 
-def _settle(current, config: Config, index: WatchIndex, article_id: int, found: similarity.Fingerprint,
-            now: datetime, counts: TriageCounts) -> None:
-    # skip_locked: on PostgreSQL a second worker passes over an article the first one holds
-    article = current.get(Article, article_id, with_for_update={"skip_locked": True})
-    if article is None or article.stage != "extracted":
-        return
-    db.redo_on_crash(current)  # lost in a crash, the article is still `extracted`: triaged again
-    source = current.get(Source, article.source_id)
+def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datetime) -> TriageCounts:
+    """Triage these articles (those still `extracted`) in one transaction.
+
+    One transaction a batch, not an article: a commit and the story lock cost more than the story
+    decision itself. Lost in a crash, the batch is still `extracted` and is triaged again.
+    """
+    counts = TriageCounts()
+    with session(config.database) as current:
+        db.redo_on_crash(current)
+        claimed = articles.claim(current, article_ids, "extracted")
+        # CPU work before the story lock is taken, so the lock is held only for the store lookups;
+        # pages read in the extraction pool come with their fingerprint
+        names = {number: name for name, number in sources.ids_by_name(current).items()}
+        found = {a.id: similarity.Fingerprint.from_bytes(a.fingerprint) if a.fingerprint else
+                 similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]))
+                 for a in claimed}
+        stories.lock(current)
+        for article in claimed:
+            _settle(current, config, index, article, names[article.source_id], found[article.id], now, counts)
+    return counts
+
+
+def _settle(current, config: Config, index: WatchIndex, article: Article, source: str,
+            found: similarity.Fingerprint, now: datetime, counts: TriageCounts) -> None:
     story_id, is_new = settle_story(current, config, article, found, now)
     counts.articles += 1
     counts.new_stories += is_new
-    document = Document(article.title, article.text or "", _language(config, article, source.name),
-                        source.name)
+    document = Document(article.title, article.text or "", language_of(config, article, source), source)
     for name, hit in index.match(document):
         watchlist = config.watchlist(name)
         if watchlist.max_age and article.published_at and article.published_at < now - watchlist.max_age:
@@ -86,17 +105,21 @@ def settle_story(current, config: Config, article: Article, found: similarity.Fi
     related = stories.owner(current, keys)
     if related is None:
         window = config.stories.window
-        candidates = [cluster.Candidate(story_id, similarity.Fingerprint.from_bytes(data),
+        candidates = [cluster.Candidate(story_id, _decoded(data),
                                         abs((at - moment).total_seconds()) / 3600)
                       for story_id, data, moment in stories.candidates(current, found.lookup_keys, at, window)]
         chosen = cluster.choose(found, candidates)
         related = chosen[0] if chosen else None
-    article.fingerprint = found.to_bytes()
+    article.fingerprint = article.fingerprint or found.to_bytes()
     stories.remember_keys(current, article.id, found.lookup_keys, at)
     if related is None:
         return stories.start(current, article, keys, now)
     stories.join(current, article, related, keys, now)
     return related, False
+
+
+# the same recent articles are candidates again and again within a cycle
+_decoded = lru_cache(maxsize=4096)(similarity.Fingerprint.from_bytes)
 
 
 def _enqueue(current, watchlist: Watchlist, match_id: int, now: datetime) -> None:
@@ -110,7 +133,8 @@ def _enqueue(current, watchlist: Watchlist, match_id: int, now: datetime) -> Non
         deliveries.enqueue(current, match_id, channel, due, digest, now)
 
 
-def _language(config: Config, article: Article, source: str) -> str | None:
+def language_of(config: Config, article: Article, source: str) -> str | None:
+    """The article's language: its own (page or feed entry), else its source's configured one."""
     if article.language:
         return article.language
     configured = [s.language for s in config.sources if s.name == source]

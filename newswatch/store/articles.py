@@ -19,7 +19,7 @@ from newswatch.store._sql import insert_ignore
 from newswatch.store.tables import Article
 from newswatch.stories import canonical_url, text_hash
 
-__all__ = ["PageText", "add_new", "attach_text", "pending", "since"]
+__all__ = ["PageText", "add_new", "attach_text", "claim", "pending", "since"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,10 @@ class PageText:
     article_id: int
     extracted: Extracted | None
     error: str | None = None
+    # computed with the text by newswatch.reading; without them triage computes the fingerprint
+    # and this the hash
+    fingerprint: bytes | None = None
+    content_hash: str | None = None
 
 
 def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now: datetime) -> list[int]:
@@ -59,6 +63,16 @@ def pending(session: Session, stage: str, limit: int) -> list[Article]:
     return list(session.exec(query))
 
 
+def claim(session: Session, ids: Iterable[int], stage: str) -> list[Article]:
+    """The articles among `ids` still at `stage`, locked for this transaction, in id order.
+
+    skip_locked: on PostgreSQL a second worker passes over the articles the first one holds.
+    """
+    query = (select(Article).where(col(Article.id).in_(list(ids)), Article.stage == stage)
+             .order_by(col(Article.id)).with_for_update(skip_locked=True))
+    return list(session.exec(query))
+
+
 def attach_text(session: Session, results: Iterable[PageText]) -> None:
     """Store page text (or fall back to the feed summary) and move the articles on."""
     for result in results:
@@ -73,10 +87,12 @@ def attach_text(session: Session, results: Iterable[PageText]) -> None:
             article.language = found.language or article.language
             article.canonical_url = canonical_url(found.canonical_url) if found.canonical_url else None
             article.published_at = article.published_at or found.date
+            article.fingerprint = result.fingerprint
         else:
             article.text, article.from_summary = article.summary, True
             article.page_error = result.error or "extract: no article text found on the page"
-        article.content_hash = text_hash(article.text)
+        ready = result.fingerprint is not None and article.fingerprint is not None
+        article.content_hash = result.content_hash if ready else text_hash(article.text)
         article.stage = "extracted"
         session.add(article)
     session.flush()
