@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from newswatch.config import Config
 from newswatch.store import db, session
 from newswatch.store.tables import Article, ArticleKey, Source, Story, StoryKey
-from newswatch.stories import similarity
+from newswatch.stories import similarity, text_hash
 from newswatch.triage import settle_story
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -96,7 +96,7 @@ def measure(url: str, new_articles, prune: bool) -> dict:
     with session(url) as current:
         for i, (title, text) in enumerate(new_articles):
             article = Article(source_id=1, url=f"https://other.example/{i}", title=title, text=text,
-                              fetched_at=NOW, published_at=NOW, stage="extracted")
+                              content_hash=text_hash(text), fetched_at=NOW, published_at=NOW, stage="extracted")
             current.add(article)
             current.flush()
             texts.append(article.id)

@@ -100,7 +100,7 @@ def settle_story(current, config: Config, article: Article, found: similarity.Fi
                  now: datetime) -> tuple[int, bool]:
     """Exact keys first (same URL, same text); else the closest related recent article's story."""
     stories.lock(current)
-    keys = story_keys(article.url, article.canonical_url, article.text)
+    keys = story_keys(article.url, article.canonical_url, article.content_hash)
     at = article.published_at or article.fetched_at
     related = stories.owner(current, keys)
     if related is None:

@@ -1,8 +1,8 @@
 """Story membership: an article joins the story that owns any of its keys, or starts one.
 
-The `story_keys` primary key is the arbiter. A new story claims its keys inside a savepoint; when
-another worker claimed one of them first (the insert returns fewer keys than asked), the savepoint
-is rolled back and the article joins that worker's story instead. On PostgreSQL the second
+The `story_keys` primary key is the arbiter. A new story claims its keys; when another worker
+claimed one of them first (the insert returns fewer keys than asked), the new story is dropped,
+its keys go to that worker's story and the article joins it. On PostgreSQL the second
 insert waits for the first transaction, so two workers never create two stories for one key.
 """
 
@@ -44,24 +44,22 @@ def assign(session: Session, article: Article, keys: list[str], now: datetime) -
 
 def start(session: Session, article: Article, keys: list[str], now: datetime) -> tuple[int, bool]:
     """A new story claiming `keys`, unless another worker claimed one first: then join its story."""
-    for _ in range(3):
-        savepoint = session.begin_nested()
-        story_id = session.execute(sa.insert(Story).values(
-            title=article.title, first_article_id=article.id, article_count=1, created_at=now,
-            updated_at=now).returning(Story.__table__.c.id)).scalar_one()
-        claimed = insert_ignore(session, StoryKey.__table__,
-                                [{"key": k, "story_id": story_id} for k in keys],
-                                returning=StoryKey.__table__.c.key)
-        if len(claimed) == len(keys):
-            savepoint.commit()
-            _point(session, article, story_id)
-            return story_id, True
-        savepoint.rollback()  # another worker claimed a key first: join its story
-        found = owner(session, keys)
-        if found is not None:
-            join(session, article, found, keys, now)
-            return found, False
-    raise RuntimeError(f"stories: could not settle a story for article {article.id}")
+    story_id = session.execute(sa.insert(Story).values(
+        title=article.title, first_article_id=article.id, article_count=1, created_at=now,
+        updated_at=now).returning(Story.__table__.c.id)).scalar_one()
+    claimed = insert_ignore(session, StoryKey.__table__, [{"key": k, "story_id": story_id} for k in keys],
+                            returning=StoryKey.__table__.c.key)
+    if len(claimed) == len(keys):
+        _point(session, article, story_id)
+        return story_id, True
+    # Another worker claimed a key first (rare: no savepoint on the common path, it costs two
+    # statements): hand what this story claimed to that worker's story, and drop this one.
+    found = session.execute(sa.select(StoryKey.story_id).where(
+        col(StoryKey.key).in_(keys), StoryKey.story_id != story_id).order_by(StoryKey.story_id).limit(1)).scalar_one()
+    session.execute(sa.update(StoryKey).where(col(StoryKey.story_id) == story_id).values(story_id=found))
+    session.execute(sa.delete(Story).where(col(Story.id) == story_id))
+    join(session, article, found, keys, now)
+    return found, False
 
 
 def owner(session: Session, keys: list[str]) -> int | None:

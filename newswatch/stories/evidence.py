@@ -20,9 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from newswatch.stories import bloom
 from newswatch.stories.shingles import jaccard
-from newswatch.stories.terms import LEAD, TITLE
 
 if TYPE_CHECKING:
     from newswatch.stories.similarity import Fingerprint
@@ -36,36 +34,33 @@ BIAS = -3.11
 
 def _names(a: Fingerprint, b: Fingerprint) -> tuple[float, list[str], list[str]]:
     """Salience share of a's entities that b mentions; the mentioned ones and the others."""
-    found, missing, total, hit = [], [], 0.0, 0.0
-    for t in a.terms:
-        if t.entity:
-            total += t.salience
-            if bloom.contains(b.words, t.text):
-                hit += t.salience
-                found.append(t.text)
-            else:
-                missing.append(t.text)
+    found, missing, total, hit, bits = [], [], 0.0, 0.0, b.word_bits
+    for text, salience, mask in a.entities:
+        total += salience
+        if bits & mask == mask:  # bloom.contains, one integer operation
+            hit += salience
+            found.append(text)
+        else:
+            missing.append(text)
     return (hit / total if total else 0.0), found, missing
 
 
 def _lead_share(a: Fingerprint, b: Fingerprint) -> float:
     """Salience share of a's title and lead words that are among b's title and lead words."""
-    theirs = {t.text for t in b.terms if t.flags & (TITLE | LEAD)}
-    mine = [t for t in a.terms if t.flags & (TITLE | LEAD)]
-    total = sum(t.salience for t in mine)
-    return sum(t.salience for t in mine if t.text in theirs) / total if total else 0.0
+    mine, theirs = a.lead_terms, b.lead_terms
+    total = sum(mine.values())
+    return sum(w for text, w in mine.items() if text in theirs) / total if total else 0.0
 
 
 def _cosine(a: Fingerprint, b: Fingerprint) -> float:
-    wb = {t.text: t.salience for t in b.terms}
-    dot = sum(t.salience * wb[t.text] for t in a.terms if t.text in wb)
-    norm = math.sqrt(sum(t.salience ** 2 for t in a.terms) * sum(w * w for w in wb.values()))
+    wb = b.weights
+    dot = sum(w * wb[text] for text, w in a.weights.items() if text in wb)
+    norm = a.norm * b.norm
     return dot / norm if norm else 0.0
 
 
 def _main_missing(a: Fingerprint, missing: list[str]) -> bool:
-    main = next((t.text for t in a.terms if t.entity), None)
-    return main is not None and main in missing
+    return bool(a.entities) and a.entities[0][0] in missing
 
 
 def _signals(a: Fingerprint, b: Fingerprint) -> tuple[dict[str, float], list[str], list[str], list[str]]:

@@ -7,16 +7,15 @@ text hash. The store makes keys unique, so concurrent workers agree on the story
 from __future__ import annotations
 
 from newswatch.stories.canonical import canonical_url
-from newswatch.stories.fingerprint import text_hash
 
 __all__ = ["story_keys"]
 
 
-def story_keys(url: str, page_canonical: str | None, text: str | None) -> list[str]:
+def story_keys(url: str, page_canonical: str | None, digest: str | None) -> list[str]:
+    """The keys of an article from its link, its page's canonical URL and its `text_hash`."""
     keys = [f"url:{canonical_url(url)}"]
     if page_canonical:
         keys.append(f"url:{canonical_url(page_canonical)}")
-    digest = text_hash(text)
     if digest:
         keys.append(f"text:{digest}")
     return list(dict.fromkeys(keys))

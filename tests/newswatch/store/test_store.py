@@ -10,7 +10,7 @@ from newswatch.config.schema import SourceConfig
 from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified
 from newswatch.store import articles, deliveries, matches, session, sources, stories
 from newswatch.store.articles import PageText
-from newswatch.store.tables import Article, Delivery, Source
+from newswatch.store.tables import Article, Delivery, Source, Story
 
 NOW = datetime(2020, 2, 24, 12, 0, tzinfo=UTC)
 HIT = Hit(terms=["Idlib"], hits=[], snippet="talks on Idlib", highlights=[(9, 14)])
@@ -154,3 +154,17 @@ def test_a_changed_url_starts_the_source_afresh(database):
         sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/new-rss")])
         (due,) = sources.due(current, NOW, ["duvar"])
     assert due.url == "https://duvar.example/new-rss" and due.etag is None
+
+
+def test_a_story_started_on_a_key_another_worker_claimed_gives_way_to_that_story(database):
+    # what a second worker meets when the first claimed a key between its owner check and insert
+    source_id = seeded(database)
+    with session(database) as current:
+        first, second = (current.get(Article, i) for i in
+                         articles.add_new(current, source_id, [entry(f"https://d.example/{n}") for n in "ab"], NOW))
+        theirs, _ = stories.start(current, first, ["url:a", "text:1"], NOW)
+        story_id, is_new = stories.start(current, second, ["url:b", "text:1"], NOW)
+        assert (story_id, is_new) == (theirs, False) and second.story_id == theirs
+        assert stories.owner(current, ["url:b"]) == theirs
+        assert current.exec(select(Story.id)).all() == [theirs]
+        assert current.get(Story, theirs).article_count == 2

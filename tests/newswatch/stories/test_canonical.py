@@ -35,5 +35,5 @@ def test_short_texts_get_no_fingerprint():
 
 
 def test_story_keys_include_both_urls_and_the_text():
-    keys = story_keys("https://a.example/x?utm_source=rss", "https://b.example/y", LONG)
+    keys = story_keys("https://a.example/x?utm_source=rss", "https://b.example/y", text_hash(LONG))
     assert keys == ["url:https://a.example/x", "url:https://b.example/y", f"text:{text_hash(LONG)}"]
