@@ -75,6 +75,7 @@ class PageJob(NamedTuple):
     url: str
     title: str
     language: str | None
+    metadata: bool  # whether the page must supply title, author or date (the feed lacks one)
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -176,7 +177,8 @@ def _pending_pages(config: Config, busy: set[int]):
         with session(config.database) as current:
             waiting = [a for a in articles.pending(current, "fetched", size + len(busy)) if a.id not in busy][:size]
             names = {number: name for name, number in sources.ids_by_name(current).items()}
-        batch = [PageJob(a.id, a.url, a.title, language_of(config, a, names[a.source_id])) for a in waiting]
+        batch = [PageJob(a.id, a.url, a.title, language_of(config, a, names[a.source_id]),
+                         not (a.title and a.author and a.published_at)) for a in waiting]
         if not batch:
             return
         busy.update(job.article_id for job in batch)
@@ -233,7 +235,7 @@ class _Extraction:
 
     def _arguments(self, index: int, page: Page) -> tuple:
         job = self._batch[index]
-        return page.body, page.final_url or page.url, job.title, job.language
+        return page.body, page.final_url or page.url, job.title, job.language, job.metadata
 
 
 def _report(config: Config, summary: CycleSummary, errors: list[str], outcomes, now) -> None:

@@ -28,9 +28,12 @@ class Reading:
     content_hash: str | None
 
 
-def read(body: bytes, url: str, title: str, language: str | None) -> Reading | None:
-    """The reading of a page fetched from `url`, or None when it holds no article text."""
-    found = extract(body, url)
+def read(body: bytes, url: str, title: str, language: str | None, metadata: bool = True) -> Reading | None:
+    """The reading of a page fetched from `url`, or None when it holds no article text.
+
+    metadata=False: the feed gave title, author and date, so the page is not searched for them.
+    """
+    found = extract(body, url, metadata)
     if found is None:
         return None
     found_print = fingerprint(title or found.title or "", found.text, found.language or language)

@@ -35,9 +35,10 @@ def write_config(folder: Path, base: str) -> Path:
     return path
 
 
-def texts(folder: Path) -> dict[str, tuple[str, str | None, bool]]:
+def texts(folder: Path) -> dict[str, tuple]:
     with session(f"sqlite:///{folder}/store.db") as current:
-        return {a.url: (a.stage, a.text, a.from_summary) for a in current.exec(select(Article))}
+        return {a.url: (a.stage, a.text, a.from_summary, a.fingerprint, a.content_hash)
+                for a in current.exec(select(Article))}
 
 
 def test_small_batches_two_in_flight_through_the_pool_extract_every_page_once(
@@ -52,4 +53,4 @@ def test_small_batches_two_in_flight_through_the_pool_extract_every_page_once(
 
     assert batched["extracted"] == batched["new_articles"] == whole["extracted"] > 6
     assert texts(tmp_path / "many") == texts(tmp_path / "one")
-    assert all(stage == "done" for stage, _, _ in texts(tmp_path / "many").values())
+    assert all(stage == "done" and fingerprint for stage, *_, fingerprint, _ in texts(tmp_path / "many").values())

@@ -107,6 +107,16 @@ def test_metadata_is_utc_and_normalised(extracted: dict[str, Extracted | None]) 
         assert result.language is None or re.fullmatch(r"[a-z]{2,3}", result.language)
 
 
+def test_without_metadata_the_text_is_the_same_and_title_author_date_are_left_to_the_feed(
+        extracted: dict[str, Extracted | None]) -> None:
+    for name, html, url, _ in CASES:
+        bare, full = extract(html, url, metadata=False), extracted[name]
+        assert bare is not None and full is not None
+        assert bare.text == full.text
+        assert (bare.title, bare.author, bare.date) == (None, None, None)
+        assert (bare.language, bare.canonical_url) == (full.language, full.canonical_url)
+
+
 COMMENTS_PAGE = (PAGES / "comments.html").read_bytes()
 COMMENT_WORDS = ("zebracorn", "bankruptcy", "Leave a Reply", "says:")
 

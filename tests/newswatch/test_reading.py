@@ -1,0 +1,43 @@
+"""read(): a page's text with the fingerprint and hash triage would compute from it."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import pickle
+from pathlib import Path
+
+from newswatch.reading import read
+from newswatch.stories import text_hash
+from newswatch.stories.similarity import Fingerprint, fingerprint
+
+PAGES = Path(__file__).parents[1] / "data" / "pages" / "scrapinghub"
+KEY, PAGE = next(iter(sorted(json.loads((PAGES / "ground-truth.json").read_text(encoding="utf-8")).items())))
+HTML = gzip.decompress((PAGES / f"{KEY}.html.gz").read_bytes())
+
+
+def test_the_fingerprint_and_hash_are_those_of_the_text_under_the_feed_title():
+    reading = read(HTML, PAGE["url"], "A feed title", "en")
+    assert reading is not None
+    text = reading.extracted.text
+    assert reading.fingerprint == fingerprint("A feed title", text, reading.extracted.language or "en").to_bytes()
+    assert reading.content_hash == text_hash(text)
+    Fingerprint.from_bytes(reading.fingerprint)
+
+
+def test_without_a_feed_title_the_page_title_is_fingerprinted():
+    reading = read(HTML, PAGE["url"], "", None)
+    assert reading is not None and reading.extracted.title
+    assert reading.fingerprint == fingerprint(reading.extracted.title, reading.extracted.text,
+                                              reading.extracted.language).to_bytes()
+
+
+def test_metadata_is_looked_for_only_when_asked():
+    assert read(HTML, PAGE["url"], "t", "en", metadata=False).extracted.title is None
+    assert read(HTML, PAGE["url"], "t", "en", metadata=True).extracted.title
+
+
+def test_a_page_without_an_article_reads_as_none_and_a_reading_pickles():
+    assert read(b"<html><body><nav>Home</nav></body></html>", "https://x.example/", "t", None) is None
+    reading = read(HTML, PAGE["url"], "t", "en")
+    assert pickle.loads(pickle.dumps(reading)) == reading
