@@ -35,7 +35,8 @@ from newswatch.reading import Reading, read
 from newswatch.store import articles, cycles, session, sources, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
-from newswatch.triage import TriageCounts, build_index, language_of, settle, triage
+from newswatch.triage import (TriageCounts, build_index, in_process, language_of, settle, settle_in_process,
+                              triage)
 
 __all__ = ["CycleSummary", "monitor"]
 
@@ -93,7 +94,7 @@ def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) ->
     with session(config.database) as current:
         articles.attach_text(current, results)
     progress.advance("articles", len(results))
-    triaged = settle(config, index, [job.article_id for job in batch], utcnow())
+    triaged = _POOL.settle(config, index, [job.article_id for job in batch], utcnow())
     progress.advance("matches", triaged.matches)
     return triaged
 
@@ -186,34 +187,50 @@ def _pending_pages(config: Config, busy: set[int]):
 
 
 class _CyclePool:
-    """The cycle's extraction processes: started by the first batch big enough, shut at its end.
+    """The cycle's processes, started by the first page batch big enough, shut at the cycle's end:
+    one per core to read pages, and one to settle stories.
 
     CPU-bound work goes to processes sized to the cores, not to the event loop. Spawn, because
     forking a process that runs Prefect's threads is unsafe; once per cycle, because a spawned
     worker spends ~0.3 s of CPU on its imports: a pool per batch of pages cost ~20 s of CPU at
-    4,000 articles, half the stage (bench/README.md, "## Fetching at scale").
+    4,000 articles, half the stage (bench/README.md, "## Fetching at scale"). Settling stories
+    is serial (one batch at a time holds the story lock), so it gets a process of its own rather
+    than competing for this process's GIL with the downloads.
     """
 
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
+        self._triage: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()  # two extract_articles tasks run at once
 
     def get(self, pages: int) -> ProcessPoolExecutor | None:
         with self._lock:
             if self._executor is None and pages >= _POOL_THRESHOLD:
-                context = multiprocessing.get_context("spawn")
-                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=context)
+                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_SPAWN)
             return self._executor
+
+    def settle(self, config: Config, index: WatchIndex, article_ids: list[int], now) -> TriageCounts:
+        """`triage.settle` in the triage process, once the cycle has a pool; here otherwise."""
+        with self._lock:
+            if self._triage is None and self._executor is not None:
+                self._triage = ProcessPoolExecutor(max_workers=1, mp_context=_SPAWN, initializer=in_process,
+                                                   initargs=(config, index))
+            triage_process = self._triage
+        if triage_process is None:
+            return settle(config, index, article_ids, now)
+        return triage_process.submit(settle_in_process, article_ids, now).result()
 
     def __enter__(self) -> _CyclePool:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(cancel_futures=True)
-            self._executor = None
+        for executor in (self._executor, self._triage):
+            if executor is not None:
+                executor.shutdown(cancel_futures=True)
+        self._executor = self._triage = None
 
 
+_SPAWN = multiprocessing.get_context("spawn")
 _POOL = _CyclePool()
 
 

@@ -22,7 +22,8 @@ from newswatch.store import articles, db, deliveries, matches, session, sources,
 from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
 
-__all__ = ["TriageCounts", "build_index", "settle", "settle_story", "triage"]
+__all__ = ["TriageCounts", "build_index", "in_process", "settle", "settle_in_process", "settle_story",
+           "triage"]
 
 
 @dataclass
@@ -76,6 +77,21 @@ def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datet
         for article in claimed:
             _settle(current, config, index, article, names[article.source_id], found[article.id], now, counts)
     return counts
+
+
+# A process that only settles batches (flows/monitor.py starts one a cycle) gets the config and the
+# index once, as a pool initializer, not with every batch: an index of many watchlists is large.
+_PROCESS: dict[str, object] = {}
+
+
+def in_process(config: Config, index: WatchIndex) -> None:
+    """Pool initializer: what `settle_in_process` settles with."""
+    _PROCESS.update(config=config, index=index)
+
+
+def settle_in_process(article_ids: list[int], now: datetime) -> TriageCounts:
+    """`settle` with the config and index `in_process` gave this process."""
+    return settle(_PROCESS["config"], _PROCESS["index"], article_ids, now)
 
 
 def _settle(current, config: Config, index: WatchIndex, article: Article, source: str,
