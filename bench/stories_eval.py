@@ -12,7 +12,9 @@
    since the two events of a topic are then as close as two events can be. B-cubed P/R/F1 over all
    documents, and over the odd (fitted) and even (held-out) topics; "hard-neg precision" = of the
    merged pairs within a topic, the share from the same event; "hard-neg kept apart" = the share of
-   different-event pairs of a topic that stay in different clusters.
+   different-event pairs of a topic that stay in different clusters. For seed 0, the wrongly merged
+   pairs by topic, and the joins whose best candidate reports the other event (scoring errors;
+   every other wrong pair follows from them by chaining).
 2. Near-duplicates (../shared/data/scrapinghub-article-extraction-benchmark, MIT): for 150 seeded
    articles, a positive pair is two syndicated copies (each with 1-3 edits: headline changed,
    paragraph cut, paragraph added, byline, boilerplate, quotes/whitespace), and the negatives are
@@ -67,8 +69,12 @@ def load_ecb(path: Path = ECB) -> list[dict]:
     return docs
 
 
-def stream_clusters(fps: list, order: list[int], hours: float | None) -> tuple[dict[int, int], float]:
-    """The store's algorithm: candidates by shared key, best related candidate's cluster or new."""
+def stream_clusters(fps: list, order: list[int], hours: float | None,
+                    via: dict[int, tuple[int, float]] | None = None) -> tuple[dict[int, int], float]:
+    """The store's algorithm: candidates by shared key, best related candidate's cluster or new.
+
+    `via`, if given, receives for each document that joined a cluster (its best candidate, score).
+    """
     index: dict[str, list[int]] = defaultdict(list)
     cluster: dict[int, int] = {}
     n_candidates = 0
@@ -83,6 +89,8 @@ def stream_clusters(fps: list, order: list[int], hours: float | None) -> tuple[d
             if rank[0] and rank > best_rank:
                 best, best_rank = j, rank
         cluster[i] = cluster[best] if best is not None else i
+        if via is not None and best is not None:
+            via[i] = best, best_rank[1]
         for k in keys:
             index[k].append(i)
     return cluster, n_candidates / max(1, len(order))
@@ -141,7 +149,8 @@ def eval_ecb(hours_options: tuple) -> None:
                   f"| {m['apart']:.3f} | {m['cands']:.1f} |")
     order = list(range(len(docs)))
     random.Random(SEEDS[0]).shuffle(order)
-    cluster = stream_clusters(fps, order, 0)[0]
+    via: dict[int, tuple[int, float]] = {}
+    cluster = stream_clusters(fps, order, 0, via)[0]
     merged = defaultdict(int)
     for a in order:
         for b in order:
@@ -149,6 +158,11 @@ def eval_ecb(hours_options: tuple) -> None:
                 merged[(docs[a]["topic"], docs[b]["topic"])] += 1
     print("\nhours_apart=0, seed 0: wrongly merged document pairs by topic pair:",
           ", ".join(f"{a}/{b}: {n}" if a != b else f"{a}: {n}" for (a, b), n in sorted(merged.items())))
+    # A wrong pair comes either from a join whose best candidate reports the other event (a scoring
+    # error), or from a right join into a story that such an error had already mixed (chaining).
+    wrong = sorted(s for i, (j, s) in via.items() if docs[i]["event_cluster"] != docs[j]["event_cluster"])
+    print(f"hours_apart=0, seed 0: {len(via)} joins, {len(wrong)} of them to a candidate of another event "
+          f"(scores {', '.join(f'{s:.2f}' for s in wrong)}); every other wrong pair is chaining")
     t0 = time.perf_counter()
     pairs = [(fps[i], fps[(i * 7 + 3) % len(fps)]) for i in range(len(fps))]
     for a, b in pairs:
