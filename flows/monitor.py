@@ -15,6 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from prefect import flow, get_run_logger, task
@@ -130,8 +131,9 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     index = build_index(config)
     with _POOL:  # one process pool for all the cycle's page batches
         extracted, triaged = _extract_pending(config, index)
-    triaged.add(triage_articles(config, index))
-    progress.advance("matches", triaged.matches)
+    swept = triage_articles(config, index)
+    progress.advance("matches", swept.matches)
+    triaged.add(swept)
     outcomes = deliver_alerts(config)
     summary = CycleSummary(
         sources=ingested.polled, not_modified=ingested.not_modified, failed=ingested.failed,
@@ -209,7 +211,7 @@ class _CyclePool:
                 self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_SPAWN)
             return self._executor
 
-    def settle(self, config: Config, index: WatchIndex, article_ids: list[int], now) -> TriageCounts:
+    def settle(self, config: Config, index: WatchIndex, article_ids: list[int], now: datetime) -> TriageCounts:
         """`triage.settle` in the triage process, once the cycle has a pool; here otherwise."""
         with self._lock:
             if self._triage is None and self._executor is not None:

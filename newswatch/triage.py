@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-
 from newswatch import cadence
 from newswatch.config import Config, Watchlist
 from newswatch.matching import WatchIndex, WatchSpec
