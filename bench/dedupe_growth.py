@@ -1,8 +1,10 @@
 """Story dedupe time per article as the store grows (1k, 10k, 100k stored articles).
 
-What is timed: `newswatch.triage.settle_story` for 200 new articles, each in its own transaction,
-as triage runs it (fingerprints are computed for the batch beforehand; every other article is
-timed, the rest measured for memory): the story lock, the exact-key lookup, the fuzzy candidate lookup within the
+What is timed: `newswatch.triage.settle_story` for 200 new articles, each in its own transaction
+(fingerprints are computed beforehand; every other article is timed, the rest measured for
+memory), or with `--batch N` `newswatch.triage.settle` as the pipeline now runs it, N articles a
+transaction with their fingerprints stored with their text (the time per article is a batch's
+time over N; the median over the batches). Either way: the story lock, the exact-key lookup, the fuzzy candidate lookup within the
 story window, `relate` against the candidates, storing the article's keys, joining or creating
 the story. Half of the new articles are edited copies of articles inside the window (they must
 join), half are new events. Fingerprinting (about 4–5 ms an article, once per article whatever the
@@ -14,6 +16,7 @@ than twice the window are pruned by triage, so `--no-prune` shows the unpruned w
 
     python bench/dedupe_growth.py                 # SQLite, 1k / 10k / 100k
     python bench/dedupe_growth.py --sizes 1000 --postgres postgresql://postgres@127.0.0.1/test
+    python bench/dedupe_growth.py --batch 10 [--postgres URL]   # as triage runs it
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from newswatch.config import Config
 from newswatch.store import db, session
 from newswatch.store.tables import Article, ArticleKey, Source, Story, StoryKey
 from newswatch.stories import similarity, text_hash
-from newswatch.triage import settle_story
+from newswatch.triage import build_index, settle, settle_story
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 RECENT = 2_000
@@ -90,13 +93,14 @@ def build(url: str, size: int, recent, rng: random.Random) -> None:
     print(f"  built {size:,} stored articles in {time.perf_counter() - started:.1f}s")
 
 
-def measure(url: str, new_articles, prune: bool) -> dict:
+def measure(url: str, new_articles, prune: bool, batch: int) -> dict:
     config = Config(database=url)
     texts, fingerprints = [], [similarity.fingerprint(title, text) for title, text in new_articles]
     with session(url) as current:
         for i, (title, text) in enumerate(new_articles):
             article = Article(source_id=1, url=f"https://other.example/{i}", title=title, text=text,
-                              content_hash=text_hash(text), fetched_at=NOW, published_at=NOW, stage="extracted")
+                              content_hash=text_hash(text), fetched_at=NOW, published_at=NOW, stage="extracted",
+                              fingerprint=fingerprints[i].to_bytes() if batch > 1 else None)
             current.add(article)
             current.flush()
             texts.append(article.id)
@@ -105,6 +109,8 @@ def measure(url: str, new_articles, prune: bool) -> dict:
 
         with session(url) as current:
             store_stories.prune_keys(current, NOW - 2 * config.stories.window)
+    if batch > 1:
+        return _measure_batches(config, texts, batch)
     times, joined = [], 0
     # every other article is timed (half copies, half new events), the rest measured for memory
     for article_id, found in zip(texts[0::2], fingerprints[0::2], strict=True):
@@ -115,6 +121,28 @@ def measure(url: str, new_articles, prune: bool) -> dict:
     tracemalloc.start()
     for article_id, found in zip(texts[1::2], fingerprints[1::2], strict=True):
         joined += not _settle(url, config, article_id, found)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    times.sort()
+    return {"median_ms": statistics.median(times) * 1000, "p95_ms": times[int(len(times) * 0.95)] * 1000,
+            "joined": joined, "peak_kb": peak / 1024}
+
+
+def _measure_batches(config: Config, ids: list[int], batch: int) -> dict:
+    """`triage.settle` as the pipeline runs it: `batch` articles a transaction, their fingerprints
+    stored with their text; the time per article is the batch's time over its size."""
+    index = build_index(config)
+    times, joined = [], 0
+    timed, traced = ids[0::2], ids[1::2]
+    for start in range(0, len(timed), batch):
+        chunk = timed[start:start + batch]
+        started = time.perf_counter()
+        joined += len(chunk) - settle(config, index, chunk, NOW).new_stories
+        times.append((time.perf_counter() - started) / len(chunk))
+    tracemalloc.start()
+    for start in range(0, len(traced), batch):
+        chunk = traced[start:start + batch]
+        joined += len(chunk) - settle(config, index, chunk, NOW).new_stories
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     times.sort()
@@ -134,6 +162,9 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
     parser.add_argument("--postgres", help="a PostgreSQL URL to run on instead of SQLite (tables are created)")
     parser.add_argument("--no-prune", action="store_true")
+    parser.add_argument("--batch", type=int, default=1,
+                        help="articles a transaction: 1 times settle_story alone, N > 1 triage.settle as "
+                             "the pipeline runs it (fingerprints stored with the text beforehand)")
     args = parser.parse_args()
     rng, recent, new_articles = corpus()
     started = time.perf_counter()
@@ -148,7 +179,7 @@ def main() -> None:
                 with db.engine(url).begin() as connection:
                     connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
             build(url, size, recent, random.Random(size))
-            result = measure(url, new_articles, prune=not args.no_prune)
+            result = measure(url, new_articles, prune=not args.no_prune, batch=args.batch)
             print(f"{size:>8,} {result['median_ms']:>10.2f} {result['p95_ms']:>8.2f} "
                   f"{result['joined']:>4}/{NEW} {result['peak_kb']:>9.0f}", flush=True)
             db.engine(url).dispose()
