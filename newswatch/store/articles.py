@@ -75,9 +75,13 @@ def claim(session: Session, ids: Iterable[int], stage: str) -> list[Article]:
 
 def attach_text(session: Session, results: Iterable[PageText]) -> None:
     """Store page text (or fall back to the feed summary) and move the articles on."""
+    results = list(results)
+    # one query for the batch, not one per article: this runs in the process that downloads
+    waiting = {a.id: a for a in session.exec(select(Article).where(
+        col(Article.id).in_([r.article_id for r in results]), Article.stage == "fetched"))}
     for result in results:
-        article = session.get(Article, result.article_id)
-        if article is None or article.stage != "fetched":
+        article = waiting.get(result.article_id)
+        if article is None:
             continue
         found = result.extracted
         if found and found.text.strip():
