@@ -54,3 +54,17 @@ def test_small_batches_two_in_flight_through_the_pool_extract_every_page_once(
     assert batched["extracted"] == batched["new_articles"] == whole["extracted"] > 6
     assert texts(tmp_path / "many") == texts(tmp_path / "one")
     assert all(stage == "done" and fingerprint for stage, *_, fingerprint, _ in texts(tmp_path / "many").values())
+
+
+def test_the_page_supplies_what_the_feed_lacks_and_the_feed_what_it_gives(prefect_server, tmp_path):
+    # seeds: wire.xml names no authors, so its pages are searched for one; duvar.xml names all,
+    # so its pages' metadata is never looked for and the feed's author stays
+    with ReplayServer(SEEDS) as server:
+        monitor(str(write_config(tmp_path, server.base_url)))
+    with session(f"sqlite:///{tmp_path}/store.db") as current:
+        rows = [(a.url, a.author, a.title, a.published_at) for a in current.exec(select(Article))]
+    wire = [author for url, author, _, _ in rows if "/pages/wire/" in url and "/ar/" not in url]
+    duvar = [author for url, author, _, _ in rows if "/pages/duvar/" in url]
+    assert wire and all(wire)
+    assert duvar and all(duvar)
+    assert all(title and published for _, _, title, published in rows)
