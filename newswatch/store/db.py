@@ -43,7 +43,9 @@ def engine(url: str) -> Engine:
         # pysqlite's own BEGIN handling defeats BEGIN IMMEDIATE; take it over (SQLAlchemy docs)
         event.listen(created, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return created
-    return sa.create_engine(url, pool_pre_ping=True)
+    # no server-side prepared statements: psycopg prepares a query after 5 runs, and a plan made
+    # while the tables were small (a new store's first cycle) then stays for the connection's life
+    return sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

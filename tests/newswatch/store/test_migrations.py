@@ -47,3 +47,10 @@ def test_a_store_behind_head_is_upgraded(tmp_path):
         assert connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() == db.HEAD
         columns = {row[1] for row in connection.exec_driver_sql("PRAGMA table_info(articles)")}
     assert "fingerprint" in columns
+
+
+def test_postgres_connections_never_prepare_statements(pg_database):
+    # a plan prepared while a new store's tables were small stayed for the connection's life and
+    # made a first cycle's story lookups 5x slower (bench/README.md, "## Fetching at scale")
+    with db.engine(pg_database).connect() as connection:
+        assert connection.connection.driver_connection.prepare_threshold is None
