@@ -22,6 +22,8 @@ The bench server counts the connections each run opened (keep-alive reuse).
     .venv/bin/python bench/fetch_bench.py --quick                       # 20×5, everything, < 2 min
     .venv/bin/python bench/fetch_bench.py                               # 200×20 and 1,000×2
     .venv/bin/python bench/fetch_bench.py --sizes 1000x20 --naive-max 0 # the long one
+    .venv/bin/python bench/fetch_bench.py --sizes 200x20 --naive-max 0 \
+        --postgres postgresql://postgres@127.0.0.1:5432/nw_bench          # store on PostgreSQL
 """
 
 from __future__ import annotations
@@ -178,12 +180,14 @@ def _brief(figures: dict) -> str:
     return " ".join(f"{k}={figures[k]}" for k in keys if k in figures)
 
 
-def newswatch_config(folder: Path, corpus: Corpus | None, port: int, concurrency: int, per_host: int) -> Path:
-    """A config for the corpus: every feed a source, a jsonl channel, the corpus's watch topics."""
+def newswatch_config(folder: Path, corpus: Corpus | None, port: int, concurrency: int, per_host: int,
+                     database: str | None = None) -> Path:
+    """A config for the corpus: every feed a source, a jsonl channel, the corpus's watch topics;
+    the store a SQLite file in `folder` unless `database` names another."""
     sources = [] if corpus is None else [
         {"name": f"site{i}", "url": corpus.feed_url(i, port), "language": "en"} for i in range(corpus.feeds)]
     config = {
-        "database": f"sqlite:///{folder}/newswatch.db",
+        "database": database or f"sqlite:///{folder}/newswatch.db",
         "fetch": {"timeout": "20s", "allow_private_networks": True, "concurrency": concurrency, "per_host": per_host},
         "sources": sources,
         "channels": {"log": {"type": "jsonl", "path": str(folder / "alerts.jsonl")}},
@@ -219,7 +223,10 @@ def bench_size(corpus: Corpus, args, api: str, work: Path) -> dict:
         startup = [timed(f"newswatch start-up ({'fresh db' if k == 0 else 'again'})",
                          [NEWSWATCH, "--config", str(empty), "run", "--once"], env, folder, web) for k in range(3)]
         results["startup"] = startup
-        config = newswatch_config(folder / "newswatch", corpus, web.port, args.concurrency, args.per_host)
+        if args.postgres:
+            _empty_postgres(args.postgres)
+        config = newswatch_config(folder / "newswatch", corpus, web.port, args.concurrency, args.per_host,
+                                  args.postgres)
         command = [NEWSWATCH, "--config", str(config), "run", "--once"]
         results["nw_first"] = timed("newswatch, first cycle", command, env, folder, web)
         results["nw_first"].stages = stages(env)
@@ -231,6 +238,18 @@ def bench_size(corpus: Corpus, args, api: str, work: Path) -> dict:
         results["alerts"] = len(alerts.read_text(encoding="utf-8").splitlines()) if alerts.exists() else 0
         results["expected"] = corpus.expected_topics()
     return results
+
+
+def _empty_postgres(url: str) -> None:
+    """Drop every table of the database at `url`, so that the first cycle meets a new store."""
+    import sqlalchemy as sa
+
+    from newswatch.store.db import normalise_url
+
+    engine = sa.create_engine(normalise_url(url))
+    with engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
 
 
 def report(all_results: list[dict]) -> None:
@@ -265,6 +284,8 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (both tuned and newswatch)")
     parser.add_argument("--per-host", type=int, default=4, help="newswatch fetch.per_host")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--postgres", help="newswatch's store: this PostgreSQL database (emptied first!) "
+                                           "instead of a SQLite file")
     args = parser.parse_args()
     sizes = ["20x5"] if args.quick else args.sizes.split(",")
     from flows.runtime import local_server
