@@ -23,7 +23,7 @@ from collections.abc import Iterator
 
 import httpx
 
-__all__ = ["RETENTION", "local_server", "prefect_defaults", "unwind_on_sigterm"]
+__all__ = ["RETENTION", "free_port", "local_server", "prefect_defaults", "unwind_on_sigterm", "wait_healthy"]
 
 DATA_DIR = Path("data")
 RETENTION = "P14D"  # ISO 8601; ~15-20 KB of Prefect database per task run, kept forever by default
@@ -55,7 +55,7 @@ def prefect_defaults(data_dir: Path = DATA_DIR) -> None:
 @contextmanager
 def local_server(data_dir: Path = DATA_DIR, timeout: float = 120.0) -> Iterator[str]:
     """Run `prefect server start` on a free loopback port until the block exits; yields the API URL."""
-    port = _free_port()
+    port = free_port()
     home = data_dir / "prefect"
     home.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PREFECT_HOME": str(home.resolve()), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
@@ -69,7 +69,8 @@ def local_server(data_dir: Path = DATA_DIR, timeout: float = 120.0) -> Iterator[
     )
     api = f"http://127.0.0.1:{port}/api"
     try:
-        _wait_healthy(api, process, timeout, home / "server.log")
+        if failure := wait_healthy(api, process, timeout):
+            raise RuntimeError(f"prefect server {failure}; see {home / 'server.log'}")
         yield api
     finally:
         _stop_group(process)
@@ -112,21 +113,23 @@ def _die_with_parent() -> None:
         ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-def _wait_healthy(api: str, process: subprocess.Popen, timeout: float, log: Path) -> None:
+def wait_healthy(api: str, process: subprocess.Popen, timeout: float) -> str | None:
+    """Wait for the server `process` to answer on `api`: None once it does, else why it did not."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"prefect server exited with {process.returncode}; see {log}")
+            return f"exited with {process.returncode}"
         try:
             if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
+                return None
         except httpx.HTTPError:
             pass
-        time.sleep(0.5)
-    raise RuntimeError(f"prefect server did not answer within {timeout:.0f}s; see {log}")
+        time.sleep(0.3)
+    return f"did not answer within {timeout:.0f}s"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback TCP port free at the time of asking."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -8,14 +8,13 @@
   their deployments names of their own.
 - `site`: a folder served by ReplayServer (read from disk per request), with helpers to write
   pages and RSS feeds into it.
-- `SlowFiles`: a loopback server whose files answer after a delay, to hold cycles in flight.
+- `SlowFiles`: a ReplayServer whose files answer after a delay, to hold cycles in flight.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -23,15 +22,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html import escape
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
+from flows.runtime import free_port, wait_healthy
 from newswatch.replay import ReplayServer
-from newswatch.store import db
 from tests.conftest import fresh_pg_database
 
 BIN = Path(sys.executable).parent
@@ -53,12 +50,6 @@ def prefect_env(home: Path, **extra: str) -> dict[str, str]:
     env.update({"PREFECT_HOME": str(home), "DO_NOT_TRACK": "1", "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
     env.update(extra)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 # -- processes -------------------------------------------------------------------------------------
@@ -162,20 +153,6 @@ class PrefectServer:
         return response.json()
 
 
-def wait_healthy(api: str, process: Proc, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.popen.poll() is not None:
-            raise AssertionError(f"prefect server exited:\n{process.text()[-3000:]}")
-        try:
-            if httpx.get(f"{api}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise AssertionError(f"prefect server not healthy within {timeout:.0f}s:\n{process.text()[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def prefect_pg_server(tmp_path_factory) -> Iterator[PrefectServer]:
     """`prefect server start` on a fresh PostgreSQL database (with pg_trgm), shared by the session."""
@@ -188,7 +165,8 @@ def prefect_pg_server(tmp_path_factory) -> Iterator[PrefectServer]:
                        home / "server.log", env)
         try:
             api = f"http://127.0.0.1:{port}/api"
-            wait_healthy(api, process, timeout=120)
+            if failure := wait_healthy(api, process.popen, timeout=120):
+                raise AssertionError(f"prefect server {failure}:\n{process.text()[-3000:]}")
             yield PrefectServer(api, home, process)
         finally:
             process.stop(signals=(signal.SIGTERM, signal.SIGKILL), wait=20)
@@ -208,10 +186,7 @@ class Site:
         paragraphs = "".join(f"<p>{escape(p)}</p>" for p in body.split("\n\n"))
         html = (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
                 f"{link}</head><body><article><h1>{escape(title)}</h1>{paragraphs}</article></body></html>")
-        target = self.root / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(html, encoding="utf-8")
-        return f"{self.base}/{path.lstrip('/')}"
+        return self._write(path, html)
 
     def feed(self, path: str, items: list[tuple[str, str]]) -> str:
         """Write an RSS feed of (title, url) items, newest first; returns its URL."""
@@ -219,9 +194,13 @@ class Site:
                           f"<description>{escape(t)}</description></item>" for t, u in items)
         xml = (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>{path}</title>'
                f"<link>{self.base}/</link><description>test feed</description>{entries}</channel></rss>")
+        return self._write(path, xml)
+
+    def _write(self, path: str, text: str) -> str:
+        """Write `text` at `path` under the root; returns its URL."""
         target = self.root / path.lstrip("/")
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(xml, encoding="utf-8")
+        target.write_text(text, encoding="utf-8")
         return f"{self.base}/{path.lstrip('/')}"
 
 
@@ -233,45 +212,14 @@ def site(tmp_path) -> Iterator[Site]:
         yield Site(root, server.base_url)
 
 
-class SlowFiles:
-    """Serves the files under `root` after `delay` seconds (changeable); `hit` is set on the first GET."""
-
-    TYPES = {".xml": "application/rss+xml", ".html": "text/html; charset=utf-8"}
+class SlowFiles(ReplayServer):
+    """ReplayServer answering after `delay` seconds (changeable); `hit` is set on the first request."""
 
     def __init__(self, root: Path, delay: float):
-        self.root, self.delay, self.hit = root, delay, threading.Event()
-        owner = self
+        super().__init__(root)
+        self.delay, self.hit = delay, threading.Event()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                owner.hit.set()
-                time.sleep(owner.delay)
-                path = owner.root / self.path.lstrip("/").split("?")[0]
-                body = path.read_bytes() if path.is_file() else b"not found"
-                self.send_response(200 if path.is_file() else 404)
-                self.send_header("Content-Type", owner.TYPES.get(path.suffix, "text/plain"))
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                try:
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the client gave up or went away
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> SlowFiles:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+    def respond(self, method: str, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        self.hit.set()
+        time.sleep(self.delay)
+        return super().respond(method, target, headers)

@@ -169,7 +169,7 @@ def test_two_workers_share_the_shards_and_nothing_is_stored_or_sent_twice(prefec
     with fresh_pg_database("newswatch_store") as url, SlackServer() as slack, SlowFiles(site.root, HOLD) as feeds:
         store = url.render_as_string(hide_password=False)
         db.upgrade(store)  # the compose `migrate` step
-        config = write_config(tmp_path, feeds.base, store, slack)
+        config = write_config(tmp_path, feeds.base_url, store, slack)
         try:
             deploy(server, tmp_path)
             for name in ("w1", "w2"):

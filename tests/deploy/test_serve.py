@@ -90,7 +90,7 @@ def test_an_item_reaches_its_channel_within_the_interval_plus_15s_and_sigterm_le
         slow_site = Site(tmp_path / "slow", "")
         slow_site.page("idlib-crossing.html", "Idlib crossing reopens", CROSSING)
         with SlowFiles(slow_site.root, delay=6.0) as slow:
-            slow_url = f"{slow.base}/idlib-crossing.html"
+            slow_url = f"{slow.base_url}/idlib-crossing.html"
             site.feed("feeds/world.xml", [("Idlib crossing reopens", slow_url), ("Talks on Idlib resume in Moscow", url),
                                           *items])
             assert slow.hit.wait(timeout=EVERY + 30), f"no cycle fetched the page:\n{process.text()[-2000:]}"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 
 import pytest
 from typer.testing import CliRunner
 
+from flows.runtime import free_port
 from newswatch.cli import app
 from tests.conftest import SEEDS
 
@@ -83,12 +83,6 @@ def test_match_of_a_missing_file_fails_with_1(config, tmp_path):
     assert invoke("--config", str(config), "match", str(tmp_path / "nope.html")).exit_code == 1
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def demo(cwd, port: str) -> subprocess.CompletedProcess:
     """`newswatch demo` as a user runs it, in its own process, on the session's Prefect server."""
     from prefect.settings import PREFECT_API_URL
@@ -100,7 +94,7 @@ def demo(cwd, port: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.prefect
 def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_server, tmp_path):
-    port = str(_free_port())
+    port = str(free_port())
     first = demo(tmp_path, port)
     assert first.returncode == 0, first.stderr
     assert "Lavrov" in first.stdout and "إدلب" in first.stdout
