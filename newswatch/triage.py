@@ -69,7 +69,7 @@ def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datet
         # CPU work before the story lock is taken, so the lock is held only for the store lookups;
         # pages read in the extraction pool come with their fingerprint
         names = {number: name for name, number in sources.ids_by_name(current).items()}
-        found = {a.id: similarity.Fingerprint.from_bytes(a.fingerprint) if a.fingerprint else
+        found = {a.id: _decoded(a.fingerprint) if a.fingerprint else
                  similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]))
                  for a in claimed}
         stories.lock(current)
@@ -133,7 +133,7 @@ def settle_story(current, config: Config, article: Article, found: similarity.Fi
     return related, False
 
 
-# the same recent articles are candidates again and again within a cycle
+# an article settled now is a candidate again and again within the cycle: one decoding serves all
 _decoded = lru_cache(maxsize=4096)(similarity.Fingerprint.from_bytes)
 
 

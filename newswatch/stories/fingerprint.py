@@ -8,9 +8,8 @@ get no fingerprint: they would make unrelated articles look identical.
 from __future__ import annotations
 
 import hashlib
-import re
 
-from newswatch.matching.text import fold
+from newswatch.stories.shingles import words as folded_words
 
 __all__ = ["MIN_WORDS", "text_hash"]
 
@@ -19,7 +18,7 @@ MIN_WORDS = 40
 
 def text_hash(text: str | None) -> str | None:
     """A stable hash of the normalised text, or None when it is too short to identify anything."""
-    words = re.findall(r"\w+", fold(text or ""))
+    words = folded_words(text or "")
     if len(words) < MIN_WORDS:
         return None
     return hashlib.sha256(" ".join(words).encode()).hexdigest()
