@@ -1,6 +1,6 @@
 """Story dedupe time per article as the store grows (1k, 10k, 100k stored articles).
 
-What is timed: `newswatch.triage.settle_story` for 200 new articles, each in its own transaction
+What is timed: `newswatch.triage.settle_stories` for 200 new articles, each in its own transaction
 (fingerprints are computed beforehand; every other article is timed, the rest measured for
 memory), or with `--batch N` `newswatch.triage.settle` as the pipeline now runs it, N articles a
 transaction with their fingerprints stored with their text (the time per article is a batch's
@@ -33,10 +33,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from newswatch.config import Config
-from newswatch.store import db, session
+from newswatch.store import db, session, stories
 from newswatch.store.tables import Article, ArticleKey, Source, Story, StoryKey
 from newswatch.stories import similarity, text_hash
-from newswatch.triage import build_index, settle, settle_story
+from newswatch.triage import build_index, settle, settle_stories
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 RECENT = 2_000
@@ -154,7 +154,8 @@ def _settle(url: str, config: Config, article_id: int, found) -> bool:
     with session(url) as current:
         db.redo_on_crash(current)  # as triage does
         article = current.get(Article, article_id)
-        return settle_story(current, config, article, found, NOW)[1]
+        stories.lock(current)
+        return settle_stories(current, config, [article], {article_id: found}, NOW)[article_id][1]
 
 
 def main() -> None:
@@ -163,7 +164,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="a PostgreSQL URL to run on instead of SQLite (tables are created)")
     parser.add_argument("--no-prune", action="store_true")
     parser.add_argument("--batch", type=int, default=1,
-                        help="articles a transaction: 1 times settle_story alone, N > 1 triage.settle as "
+                        help="articles a transaction: 1 times settle_stories alone, N > 1 triage.settle as "
                              "the pipeline runs it (fingerprints stored with the text beforehand)")
     args = parser.parse_args()
     rng, recent, new_articles = corpus()

@@ -18,10 +18,11 @@ from newswatch.config import Config, Watchlist
 from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document
 from newswatch.store import articles, db, deliveries, matches, session, sources, stories
+from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
 
-__all__ = ["TriageCounts", "build_index", "in_process", "settle", "settle_in_process", "settle_story",
+__all__ = ["TriageCounts", "build_index", "in_process", "settle", "settle_in_process", "settle_stories",
            "triage"]
 
 
@@ -73,8 +74,12 @@ def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datet
                  similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]))
                  for a in claimed}
         stories.lock(current)
+        settled = settle_stories(current, config, claimed, found, now)
         for article in claimed:
-            _settle(current, config, index, article, names[article.source_id], found[article.id], now, counts)
+            story_id, is_new = settled[article.id]
+            counts.articles += 1
+            counts.new_stories += is_new
+            _match(current, config, index, article, names[article.source_id], story_id, now, counts)
     return counts
 
 
@@ -93,11 +98,8 @@ def settle_in_process(article_ids: list[int], now: datetime) -> TriageCounts:
     return settle(_PROCESS["config"], _PROCESS["index"], article_ids, now)
 
 
-def _settle(current, config: Config, index: WatchIndex, article: Article, source: str,
-            found: similarity.Fingerprint, now: datetime, counts: TriageCounts) -> None:
-    story_id, is_new = settle_story(current, config, article, found, now)
-    counts.articles += 1
-    counts.new_stories += is_new
+def _match(current, config: Config, index: WatchIndex, article: Article, source: str, story_id: int,
+           now: datetime, counts: TriageCounts) -> None:
     document = Document(article.title, article.text or "", language_of(config, article, source), source)
     for name, hit in index.match(document):
         watchlist = config.watchlist(name)
@@ -111,26 +113,26 @@ def _settle(current, config: Config, index: WatchIndex, article: Article, source
     current.add(article)
 
 
-def settle_story(current, config: Config, article: Article, found: similarity.Fingerprint,
-                 now: datetime) -> tuple[int, bool]:
-    """Exact keys first (same URL, same text); else the closest related recent article's story."""
-    stories.lock(current)
-    keys = story_keys(article.url, article.canonical_url, article.content_hash)
-    at = article.published_at or article.fetched_at
-    related = stories.owner(current, keys)
-    if related is None:
-        window = config.stories.window
-        candidates = [cluster.Candidate(story_id, _decoded(data),
-                                        abs((at - moment).total_seconds()) / 3600)
-                      for story_id, data, moment in stories.candidates(current, found.lookup_keys, at, window)]
-        chosen = cluster.choose(found, candidates)
-        related = chosen[0] if chosen else None
-    article.fingerprint = article.fingerprint or found.to_bytes()
-    stories.remember_keys(current, article.id, found.lookup_keys, at)
-    if related is None:
-        return stories.start(current, article, keys, now)
-    stories.join(current, article, related, keys, now)
-    return related, False
+def settle_stories(current, config: Config, claimed: list[Article], found: dict[int, similarity.Fingerprint],
+                   now: datetime) -> dict[int, tuple[int, bool]]:
+    """Put each article in a story: article id → (story id, is the story new).
+
+    Exact keys first (same URL, same text); else the closest related recent article's story. In
+    order, each article seeing the batch's earlier ones. Call under `stories.lock`.
+    """
+    batch = [Pending(a, story_keys(a.url, a.canonical_url, a.content_hash), found[a.id].lookup_keys,
+                     a.published_at or a.fetched_at) for a in claimed]
+    ledger = Ledger(current, batch, config.stories.window)
+    for pending in batch:
+        article_print = found[pending.article.id]
+        story = ledger.owner(pending.keys)
+        if story is None:
+            candidates = [cluster.Candidate(story_id, _decoded(data), abs((pending.at - moment).total_seconds()) / 3600)
+                          for story_id, data, moment in ledger.candidates(pending.lookup_keys, pending.at)]
+            chosen = cluster.choose(article_print, candidates)
+            story = chosen[0] if chosen else None
+        ledger.settle(pending, story, pending.article.fingerprint or article_print.to_bytes())
+    return ledger.write(now)
 
 
 # an article settled now is a candidate again and again within the cycle: one decoding serves all

@@ -10,11 +10,12 @@ from typer.testing import CliRunner
 from newswatch.cli import app
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Failed, FeedEntry, Hit
-from newswatch.store import articles, db, deliveries, matches, session, sources, stories
+from newswatch.store import articles, db, deliveries, matches, session, sources
 from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, utcnow
 from newswatch.models import Extracted
 from tests.support.slack_server import Reply
+from tests.support.stories import assign
 
 runner = CliRunner()
 
@@ -48,7 +49,7 @@ def config(tmp_path, slack):
         (article_id,) = articles.add_new(current, source_id, [FeedEntry(
             "duvar", "https://duvar.example/a", "g1", "Lavrov on Idlib", "summary")], now)
         articles.attach_text(current, [PageText(article_id, Extracted(text="New talks on Idlib in Moscow."))])
-        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], now)
+        story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], now)
         match_id = matches.add(current, story_id, article_id, "idlib", Hit(["Idlib"], [], "talks on Idlib"), now)
         deliveries.enqueue(current, match_id, "desk", now, False, now)
     return path

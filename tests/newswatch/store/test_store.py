@@ -8,9 +8,11 @@ from sqlmodel import select
 
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified
-from newswatch.store import articles, deliveries, matches, session, sources, stories
+from newswatch.store import articles, deliveries, matches, session, sources
 from newswatch.store.articles import PageText
-from newswatch.store.tables import Article, Delivery, Source, Story
+from newswatch.store.ledger import Ledger, Pending
+from newswatch.store.tables import Article, Delivery, Source, Story, StoryKey
+from tests.support.stories import assign
 
 NOW = datetime(2020, 2, 24, 12, 0, tzinfo=UTC)
 HIT = Hit(terms=["Idlib"], hits=[], snippet="talks on Idlib", highlights=[(9, 14)])
@@ -33,7 +35,7 @@ def one_pending_slack_alert(database: str) -> None:
     source_id = seeded(database)
     with session(database) as current:
         (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
-        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
+        story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], NOW)
         alert(current, story_id, article_id, ["slack"])
 
 
@@ -75,10 +77,10 @@ def test_articles_sharing_a_key_share_a_story(database):
     with session(database) as current:
         ids = articles.add_new(current, source_id, [entry(f"https://d.example/{n}") for n in "abc"], NOW)
         rows = [current.get(Article, i) for i in ids]
-        first = stories.assign(current, rows[0], ["url:a", "text:1"], NOW)
-        second = stories.assign(current, rows[1], ["url:b", "text:1"], NOW)
-        third = stories.assign(current, rows[2], ["url:c"], NOW)
-        fourth_keys = stories.assign(current, rows[1], ["url:b"], NOW)  # keys learned from the join
+        first = assign(current, rows[0], ["url:a", "text:1"], NOW)
+        second = assign(current, rows[1], ["url:b", "text:1"], NOW)
+        third = assign(current, rows[2], ["url:c"], NOW)
+        fourth_keys = assign(current, rows[1], ["url:b"], NOW)  # keys learned from the join
     assert first == (first[0], True) and second == (first[0], False)
     assert third[1] is True and third[0] != first[0]
     assert fourth_keys == (first[0], False)
@@ -88,7 +90,7 @@ def test_a_story_matches_a_watchlist_once_and_enqueues_one_delivery_per_channel(
     source_id = seeded(database)
     with session(database) as current:
         (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
-        story_id, _ = stories.assign(current, current.get(Article, article_id), ["url:a"], NOW)
+        story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], NOW)
         first = alert(current, story_id, article_id, ["slack", "log", "slack"])
         again = alert(current, story_id, article_id, ["slack", "log"])
         channels = sorted(d.channel for d in current.exec(select(Delivery)))
@@ -157,14 +159,16 @@ def test_a_changed_url_starts_the_source_afresh(database):
 
 
 def test_a_story_started_on_a_key_another_worker_claimed_gives_way_to_that_story(database):
-    # what a second worker meets when the first claimed a key between its owner check and insert
+    # what a second worker meets when the first claimed a key after its ledger read the owners
     source_id = seeded(database)
     with session(database) as current:
         first, second = (current.get(Article, i) for i in
                          articles.add_new(current, source_id, [entry(f"https://d.example/{n}") for n in "ab"], NOW))
-        theirs, _ = stories.start(current, first, ["url:a", "text:1"], NOW)
-        story_id, is_new = stories.start(current, second, ["url:b", "text:1"], NOW)
-        assert (story_id, is_new) == (theirs, False) and second.story_id == theirs
-        assert stories.owner(current, ["url:b"]) == theirs
-        assert current.exec(select(Story.id)).all() == [theirs]
-        assert current.get(Story, theirs).article_count == 2
+        mine = Pending(second, ["url:b", "text:1"], [], NOW)
+        late = Ledger(current, [mine], timedelta(hours=48))
+        theirs_id, _ = assign(current, first, ["url:a", "text:1"], NOW)
+        late.settle(mine, late.owner(mine.keys), None)
+        assert late.write(NOW) == {second.id: (theirs_id, False)} and second.story_id == theirs_id
+        assert current.exec(select(StoryKey.story_id).where(StoryKey.key == "url:b")).one() == theirs_id
+        assert current.exec(select(Story.id)).all() == [theirs_id]
+        assert current.get(Story, theirs_id).article_count == 2
