@@ -26,11 +26,10 @@ def _positions(word: str) -> tuple[int, ...]:
 
 def make(words: Iterable[str]) -> bytes:
     """The filter holding `words`."""
-    bits = bytearray(BYTES)
+    bits = 0
     for word in words:
-        for p in _positions(word):
-            bits[p >> 3] |= 1 << (p & 7)
-    return bytes(bits)
+        bits |= mask(word)
+    return bits.to_bytes(BYTES, "little")
 
 
 def contains(bloom: bytes, word: str) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -49,6 +50,7 @@ _YEAR = re.compile(r"(1[89]|20)\d\d")
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march "
                       "april may june july august september october november december".split())
 _SENTENCE_END = re.compile(r"[.!?:;\n]")
+_LOWER, _UPPER = 1, 2
 _OPENERS = " \t\"'«»“”‘’([—–-"
 
 
@@ -106,19 +108,14 @@ def rarity(word: str, table: dict[str, float] | None) -> float:
     return 0.0 if zipf >= _STOP_ZIPF else min(5.0, max(0.5, 6.5 - zipf))
 
 
-def _words(raw: str):
-    """(folded word, surface, start) for each word of `raw`."""
-    for match in _WORD.finditer(raw):
-        surface, word = _normal(match[0])
-        if len(word) >= 2:
-            yield word, surface, match.start()
-
-
 @lru_cache(maxsize=1 << 16)  # a text repeats its words, and news repeats its vocabulary
-def _normal(token: str) -> tuple[str, str]:
-    """A matched word without its possessive ending, and its folded form."""
+def _normal(token: str) -> tuple[str | None, int]:
+    """A matched word's folded form without its possessive ending (None if under 2 characters),
+    and its case: _LOWER, _UPPER or neither (a digit)."""
     surface = _POSSESSIVE.sub("", token)
-    return surface, surface.replace(",", "") if surface[0].isdigit() else fold(surface)
+    word = surface.replace(",", "") if surface[0].isdigit() else fold(surface)
+    case = _LOWER if surface[0].islower() else (_UPPER if surface[0].isupper() else 0)
+    return (word if len(word) >= 2 else None), case
 
 
 def _sentence_start(raw: str, start: int) -> bool:
@@ -138,27 +135,34 @@ def _sentence_case(title: str) -> bool:
 def analyse(title: str, text: str, language: str | None = None) -> tuple[list[Term], list[str]]:
     """The TOP_TERMS most salient terms (most salient first) and the VOCABULARY rarest words."""
     table = language_table(language, f"{title}\n{text}")
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     flags: dict[str, int] = {}
     named: set[str] = set()  # capitalised away from a sentence start
     lower: set[str] = set()  # seen in lower case
-    cased_title = _sentence_case(title)
-    for field, raw in (("title", title), ("text", text)):
-        for position, (word, surface, start) in enumerate(_words(raw)):
-            counts[word] = counts.get(word, 0) + 1
-            bits = TITLE if field == "title" else (LEAD if position < LEAD_WORDS else 0)
-            flags[word] = flags.get(word, 0) | bits
-            if surface[0].islower():
+    for raw, in_title in ((title, True), (text, False)):
+        names_count = not in_title or _sentence_case(title)
+        words = []
+        for match in _WORD.finditer(raw):  # once per word of the text: kept lean
+            word, case = _normal(match[0])
+            if word is None:
+                continue
+            words.append(word)
+            if case == _LOWER:
                 lower.add(word)
-            elif surface[0].isupper() and (field == "text" or cased_title) \
-                    and not _sentence_start(raw, start):
+            elif case == _UPPER and names_count and not _sentence_start(raw, match.start()):
                 named.add(word)
+        counts.update(words)
+        if in_title:
+            flags.update(dict.fromkeys(words, TITLE))
+        else:
+            for word in words[:LEAD_WORDS]:
+                flags[word] = flags.get(word, 0) | LEAD
     terms = []
     for word, count in counts.items():
         weight = rarity(word, table)
         if weight <= 0:
             continue
-        bits = flags[word] | (ENTITY if _is_entity(word, weight, named, lower, table) else 0)
+        bits = flags.get(word, 0) | (ENTITY if _is_entity(word, weight, named, lower, table) else 0)
         position = _TITLE_BOOST if bits & TITLE else (_LEAD_BOOST if bits & LEAD else 1.0)
         terms.append(Term(word, weight, weight * (1 + math.log(count)) * position, bits))
     vocabulary = sorted(terms, key=lambda t: (-t.rarity, t.text))[:VOCABULARY]
