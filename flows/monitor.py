@@ -13,7 +13,7 @@ import multiprocessing
 import threading
 import time
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -33,7 +33,7 @@ from newswatch.ingest import ingest, plan
 from newswatch.matching import WatchIndex
 from newswatch.models import Failed, Page, SourceRequest
 from newswatch.reading import Reading, read
-from newswatch.store import articles, cycles, session, sources, upgrade
+from newswatch.store import articles, cycles, reading, session, sources, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
 from newswatch.triage import (TriageCounts, build_index, in_process, language_of, settle, settle_in_process,
@@ -81,8 +81,8 @@ class PageJob(NamedTuple):
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) -> TriageCounts:
-    """Fetch and read one batch of article pages, store the text, then triage the batch.
+def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) -> None:
+    """Fetch and read one batch of article pages, then hand the texts to triage, which stores them.
 
     Triage here rather than after the last batch, so that it overlaps the other batches' downloads
     and extraction instead of running alone at the end of the cycle.
@@ -92,12 +92,8 @@ def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) ->
     results = [PageText(job.article_id, reading.extracted if reading else None, page.error,
                         reading.fingerprint if reading else None, reading.content_hash if reading else None)
                for job, page, reading in zip(batch, pages, extraction.results(pages), strict=True)]
-    with session(config.database) as current:
-        articles.attach_text(current, results)
     progress.advance("articles", len(results))
-    triaged = _POOL.settle(config, index, [job.article_id for job in batch], utcnow())
-    progress.advance("matches", triaged.matches)
-    return triaged
+    _POOL.settle(config, index, results, utcnow())
 
 
 @task(cache_policy=NO_CACHE)
@@ -130,7 +126,8 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     review_health(config)
     index = build_index(config)
     with _POOL:  # one process pool for all the cycle's page batches
-        extracted, triaged = _extract_pending(config, index)
+        extracted = _extract_pending(config, index)
+        triaged = _POOL.settled()
     swept = triage_articles(config, index)
     progress.advance("matches", swept.matches)
     triaged.add(swept)
@@ -145,47 +142,44 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     return asdict(summary)
 
 
-def _extract_pending(config: Config, index: WatchIndex) -> tuple[int, TriageCounts]:
-    """Run extract_articles on the pending pages, two batches at a time: how many pages were
-    stored, and what their triage found.
+def _extract_pending(config: Config, index: WatchIndex) -> int:
+    """Run extract_articles on the pending pages, two batches at a time: how many pages were read.
 
-    Two, so that one batch downloads while the pool extracts the other's last pages and its text
-    is stored (bench/README.md, "## Fetching at scale").
+    Two, so that one batch downloads while the pool extracts the other's last pages (bench/
+    README.md, "## Fetching at scale").
     """
-    busy: set[int] = set()
     running: deque[tuple[list[PageJob], PrefectFuture]] = deque()
-    stored, triaged = 0, TriageCounts()
+    read = 0
 
     def finish() -> None:
-        nonlocal stored
+        nonlocal read
         done, future = running.popleft()
-        triaged.add(future.result())
-        stored += len(done)
-        busy.difference_update(job.article_id for job in done)
+        future.result()
+        read += len(done)
 
-    for batch in _pending_pages(config, busy):
+    for batch in _pending_pages(config):
         running.append((batch, extract_articles.submit(config, index, batch)))
         if len(running) == 2:
             finish()
     while running:
         finish()
-    return stored, triaged
+    return read
 
 
-def _pending_pages(config: Config, busy: set[int]):
-    """Batches of articles still waiting for their page, leaving out those in `busy` (being
-    fetched), until none are left; each batch joins `busy`."""
-    size = DEFAULTS["page_batch_size"]
+def _pending_pages(config: Config):
+    """Batches of the articles waiting for their page, in id order, read as they are needed.
+
+    Read-only sessions: on SQLite they do not wait for the triage process's writes."""
+    size, after = DEFAULTS["page_batch_size"], 0
     while True:
-        with session(config.database) as current:
-            waiting = [a for a in articles.pending(current, "fetched", size + len(busy)) if a.id not in busy][:size]
+        with reading(config.database) as current:
+            waiting = articles.pending(current, "fetched", size, after=after)
             names = {number: name for name, number in sources.ids_by_name(current).items()}
-        batch = [PageJob(a.id, a.url, a.title, language_of(config, a, names[a.source_id]),
-                         not (a.title and a.author and a.published_at)) for a in waiting]
-        if not batch:
+        if not waiting:
             return
-        busy.update(job.article_id for job in batch)
-        yield batch
+        after = waiting[-1].id
+        yield [PageJob(a.id, a.url, a.title, language_of(config, a, names[a.source_id]),
+                       not (a.title and a.author and a.published_at)) for a in waiting]
 
 
 class _CyclePool:
@@ -203,6 +197,7 @@ class _CyclePool:
     def __init__(self) -> None:
         self._executor: ProcessPoolExecutor | None = None
         self._triage: ProcessPoolExecutor | None = None
+        self._settling: list[Future] = []
         self._lock = threading.Lock()  # two extract_articles tasks run at once
 
     def get(self, pages: int) -> ProcessPoolExecutor | None:
@@ -211,16 +206,33 @@ class _CyclePool:
                 self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_SPAWN)
             return self._executor
 
-    def settle(self, config: Config, index: WatchIndex, article_ids: list[int], now: datetime) -> TriageCounts:
-        """`triage.settle` in the triage process, once the cycle has a pool; here otherwise."""
+    def settle(self, config: Config, index: WatchIndex, texts: list[PageText], now: datetime) -> None:
+        """`triage.settle` of a batch's texts in the triage process without waiting, once the cycle
+        has a pool (see `settled`); here otherwise."""
+        article_ids = [text.article_id for text in texts]
         with self._lock:
             if self._triage is None and self._executor is not None:
                 self._triage = ProcessPoolExecutor(max_workers=1, mp_context=_SPAWN, initializer=in_process,
                                                    initargs=(config, index))
             triage_process = self._triage
         if triage_process is None:
-            return settle(config, index, article_ids, now)
-        return triage_process.submit(settle_in_process, article_ids, now).result()
+            self._settling.append(_run_here(settle, config, index, article_ids, now, texts))
+        else:
+            self._settling.append(triage_process.submit(settle_in_process, article_ids, now, texts))
+        self._settling[-1].add_done_callback(_count_matches)
+
+    def settled(self) -> TriageCounts:
+        """Wait for the batches handed to `settle`: what their triage found.
+
+        A batch that failed is logged and left for the next cycle (its pages are read again)."""
+        counts = TriageCounts()
+        for future in self._settling:
+            try:
+                counts.add(future.result())
+            except Exception as error:  # noqa: BLE001 - any failure: the sweep redoes the batch
+                _logger().warning("storing and triaging a page batch failed, left for the next cycle: %r", error)
+        self._settling.clear()
+        return counts
 
     def __enter__(self) -> _CyclePool:
         return self
@@ -230,6 +242,22 @@ class _CyclePool:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)
         self._executor = self._triage = None
+        self._settling.clear()
+
+
+def _run_here(function, *args) -> Future:
+    """`function(*args)` run now, as a finished future."""
+    future: Future = Future()
+    try:
+        future.set_result(function(*args))
+    except Exception as error:  # noqa: BLE001 - the caller of .result() decides
+        future.set_exception(error)
+    return future
+
+
+def _count_matches(future: Future) -> None:
+    if not future.cancelled() and future.exception() is None:
+        progress.advance("matches", future.result().matches)
 
 
 _SPAWN = multiprocessing.get_context("spawn")

@@ -9,6 +9,7 @@ skips articles published longer ago than that.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -18,6 +19,7 @@ from newswatch.config import Config, Watchlist
 from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document
 from newswatch.store import articles, db, deliveries, matches, session, sources, stories
+from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
@@ -57,15 +59,20 @@ def triage(config: Config, now: datetime, batch: int = 200, index: WatchIndex | 
         counts.add(settle(config, index, pending, now))
 
 
-def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datetime) -> TriageCounts:
+def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datetime,
+           texts: Sequence[PageText] = ()) -> TriageCounts:
     """Triage these articles (those still `extracted`) in one transaction.
 
     One transaction a batch, not an article: a commit and the story lock cost more than the story
     decision itself. Lost in a crash, the batch is still `extracted` and is triaged again.
+    `texts`: the batch's page texts, stored first in the same transaction, so that the process
+    downloading pages never writes (on SQLite it would wait for this one); lost in a crash, the
+    articles are still `fetched` and their pages are read again.
     """
     counts = TriageCounts()
     with session(config.database) as current:
         db.redo_on_crash(current)
+        articles.attach_text(current, texts)
         claimed = articles.claim(current, article_ids, "extracted")
         # CPU work before the story lock is taken, so the lock is held only for the store lookups;
         # pages read in the extraction pool come with their fingerprint
@@ -93,9 +100,9 @@ def in_process(config: Config, index: WatchIndex) -> None:
     _PROCESS.update(config=config, index=index)
 
 
-def settle_in_process(article_ids: list[int], now: datetime) -> TriageCounts:
+def settle_in_process(article_ids: list[int], now: datetime, texts: Sequence[PageText] = ()) -> TriageCounts:
     """`settle` with the config and index `in_process` gave this process."""
-    return settle(_PROCESS["config"], _PROCESS["index"], article_ids, now)
+    return settle(_PROCESS["config"], _PROCESS["index"], article_ids, now, texts)
 
 
 def _match(current, config: Config, index: WatchIndex, article: Article, source: str, story_id: int,

@@ -58,8 +58,10 @@ def _row(source_id: int, entry: FeedEntry, now: datetime) -> dict:
     }
 
 
-def pending(session: Session, stage: str, limit: int) -> list[Article]:
-    query = select(Article).where(Article.stage == stage).order_by(col(Article.id)).limit(limit)
+def pending(session: Session, stage: str, limit: int, after: int = 0) -> list[Article]:
+    """Up to `limit` articles at `stage` with an id above `after`, in id order."""
+    query = (select(Article).where(Article.stage == stage, col(Article.id) > after)
+             .order_by(col(Article.id)).limit(limit))
     return list(session.exec(query))
 
 
@@ -76,7 +78,9 @@ def claim(session: Session, ids: Iterable[int], stage: str) -> list[Article]:
 def attach_text(session: Session, results: Iterable[PageText]) -> None:
     """Store page text (or fall back to the feed summary) and move the articles on."""
     results = list(results)
-    # one query for the batch, not one per article: this runs in the process that downloads
+    if not results:
+        return
+    # one query for the batch, not one per article
     waiting = {a.id: a for a in session.exec(select(Article).where(
         col(Article.id).in_([r.article_id for r in results]), Article.stage == "fetched"))}
     for result in results:

@@ -17,7 +17,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-__all__ = ["engine", "is_postgres", "redo_on_crash", "session", "upgrade"]
+__all__ = ["engine", "is_postgres", "reading", "redo_on_crash", "session", "upgrade"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration's revision (tests/newswatch/store/test_migrations.py holds it to Alembic's head).
@@ -41,11 +41,18 @@ def engine(url: str) -> Engine:
         created = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
         event.listen(created, "connect", _sqlite_pragmas)
         # pysqlite's own BEGIN handling defeats BEGIN IMMEDIATE; take it over (SQLAlchemy docs)
-        event.listen(created, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(created, "begin", _sqlite_begin)
         return created
     # no server-side prepared statements: psycopg prepares a query after 5 runs, and a plan made
     # while the tables were small (a new store's first cycle) then stays for the connection's life
     return sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+
+
+def _sqlite_begin(connection) -> None:
+    # a writer takes the write lock up front (no deadlock upgrading a read lock); a reader never
+    # waits for it: WAL lets it read while another process writes
+    reading = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -72,6 +79,13 @@ def session(url: str) -> Iterator[Session]:
         except BaseException:
             current.rollback()
             raise
+
+
+@contextmanager
+def reading(url: str) -> Iterator[Session]:
+    """A session that only reads: on SQLite it does not wait while another process writes."""
+    with Session(engine(url).execution_options(read_only=True)) as current:
+        yield current  # closing ends the transaction and keeps what was read, unlike a rollback
 
 
 def redo_on_crash(session: Session) -> None:

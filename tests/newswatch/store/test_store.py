@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified
-from newswatch.store import articles, deliveries, matches, session, sources
+from newswatch.store import articles, deliveries, matches, reading, session, sources
 from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article, Delivery, Source, Story, StoryKey
@@ -172,3 +173,18 @@ def test_a_story_started_on_a_key_another_worker_claimed_gives_way_to_that_story
         assert current.exec(select(StoryKey.story_id).where(StoryKey.key == "url:b")).one() == theirs_id
         assert current.exec(select(Story.id)).all() == [theirs_id]
         assert current.get(Story, theirs_id).article_count == 2
+
+
+def test_a_reading_session_does_not_wait_for_a_writer_and_keeps_what_it_read(database):
+    source_id = seeded(database)
+    with session(database) as writer:  # holds the write lock until the block ends
+        articles.add_new(writer, source_id, [entry("https://d.example/a")], NOW)
+        writer.flush()
+        started = time.monotonic()
+        with reading(database) as reader:
+            found = articles.pending(reader, "fetched", 10)
+        assert time.monotonic() - started < 5  # SQLite's busy timeout is 30 s
+    assert found == [] and sources.ids_by_name(writer) == {"duvar": source_id}
+    with reading(database) as reader:
+        (article,) = articles.pending(reader, "fetched", 10)
+    assert article.url == "https://d.example/a"  # usable after the session closed
