@@ -42,6 +42,7 @@ from connectors.body import ACCEPT_ENCODING, read_body
 from connectors.errors import FeedParseError, FetchError, classify
 from connectors.feeds import parse_document
 from connectors.freshness import ttl_seconds
+from connectors.transport import transport
 from newswatch.config.schema import DEFAULTS, FetchSettings
 from newswatch.models import Failed, Fetched, FetchResult, NotModified, Page, SourceRequest
 
@@ -161,13 +162,12 @@ class _Fetcher:
         self._all = asyncio.Semaphore(min(settings.concurrency, pool))
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._client = httpx.AsyncClient(
-            http2=True,
+            transport=transport(_tls_context(), httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
+                                http2=True),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": ACCEPT_ENCODING},
             timeout=httpx.Timeout(settings.timeout.total_seconds()),
-            limits=httpx.Limits(max_connections=pool, max_keepalive_connections=pool),
             follow_redirects=False,
             trust_env=False,
-            verify=_tls_context(),
         )
 
     async def __aenter__(self) -> _Fetcher:

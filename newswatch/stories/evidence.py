@@ -25,24 +25,32 @@ from newswatch.stories.shingles import jaccard
 if TYPE_CHECKING:
     from newswatch.stories.similarity import Fingerprint
 
-__all__ = ["BIAS", "WEIGHTS", "event_score", "signals"]
+__all__ = ["BIAS", "WEIGHTS", "event_score", "explain", "signals"]
 
 WEIGHTS = {"names": 3.3, "names_max": 1.8, "lead": 1.41, "words": 2.31, "conflict": -0.69,
            "copy": 0.59}
 BIAS = -3.11
 
 
-def _names(a: Fingerprint, b: Fingerprint) -> tuple[float, list[str], list[str]]:
-    """Salience share of a's entities that b mentions; the mentioned ones and the others."""
-    found, missing, total, hit, bits = [], [], 0.0, 0.0, b.word_bits
-    for text, salience, mask in a.entities:
+def _names(a: Fingerprint, b: Fingerprint) -> tuple[float, bool]:
+    """Salience share of a's entities that b mentions, and whether b misses a's main entity.
+
+    Run for every candidate pair: no lists, and one integer operation a name (`bloom.mask`)."""
+    total, hit, bits, main_missing = 0.0, 0.0, b.word_bits, False
+    for rank, (_, salience, mask) in enumerate(a.entities):
         total += salience
-        if bits & mask == mask:  # bloom.contains, one integer operation
+        if bits & mask == mask:
             hit += salience
-            found.append(text)
-        else:
-            missing.append(text)
-    return (hit / total if total else 0.0), found, missing
+        elif rank == 0:
+            main_missing = True
+    return (hit / total if total else 0.0), main_missing
+
+
+def _mentioned(a: Fingerprint, b: Fingerprint) -> tuple[list[str], list[str]]:
+    """a's entities that b mentions, and the others (for the account of a score)."""
+    bits = b.word_bits
+    return ([text for text, _, mask in a.entities if bits & mask == mask],
+            [text for text, _, mask in a.entities if bits & mask != mask])
 
 
 def _lead_share(a: Fingerprint, b: Fingerprint) -> float:
@@ -59,33 +67,31 @@ def _cosine(a: Fingerprint, b: Fingerprint) -> float:
     return dot / norm if norm else 0.0
 
 
-def _main_missing(a: Fingerprint, missing: list[str]) -> bool:
-    return bool(a.entities) and a.entities[0][0] in missing
-
-
-def _signals(a: Fingerprint, b: Fingerprint) -> tuple[dict[str, float], list[str], list[str], list[str]]:
-    ab, shared, only_a = _names(a, b)
-    ba, _, only_b = _names(b, a)
-    values = {
+def signals(a: Fingerprint, b: Fingerprint) -> dict[str, float]:
+    """Each signal of WEIGHTS for the pair."""
+    ab, a_main_missing = _names(a, b)
+    ba, b_main_missing = _names(b, a)
+    return {
         "names": min(ab, ba),
         "names_max": max(ab, ba),
         "lead": min(_lead_share(a, b), _lead_share(b, a)),
         "words": _cosine(a, b),
-        "conflict": float(_main_missing(a, only_a) and _main_missing(b, only_b)),
+        "conflict": float(a_main_missing and b_main_missing),
         "copy": jaccard(np.frombuffer(a.signature, "<u4"), np.frombuffer(b.signature, "<u4")),
     }
-    return values, shared, only_a, only_b
 
 
-def signals(a: Fingerprint, b: Fingerprint) -> dict[str, float]:
-    """Each signal of WEIGHTS for the pair."""
-    return _signals(a, b)[0]
+def event_score(a: Fingerprint, b: Fingerprint) -> float:
+    """The same-event score in [0, 1]."""
+    s = signals(a, b)
+    return 1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in s.items()))))
 
 
-def event_score(a: Fingerprint, b: Fingerprint) -> tuple[float, str]:
-    """The same-event score in [0, 1] and a readable account of it."""
-    s, shared, only_a, only_b = _signals(a, b)
-    score = 1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in s.items()))))
+def explain(a: Fingerprint, b: Fingerprint) -> str:
+    """A readable account of the pair's event score."""
+    s = signals(a, b)
+    shared, only_a = _mentioned(a, b)
+    _, only_b = _mentioned(b, a)
     parts = ", ".join(f"{k} {s[k]:.2f}" for k in ("names", "lead", "words"))
-    return score, (f"{parts}; shared names: {', '.join(shared[:4]) or 'none'}; "
-                   f"not shared: {', '.join(only_a[:2]) or '-'} / {', '.join(only_b[:2]) or '-'}")
+    return (f"{parts}; shared names: {', '.join(shared[:4]) or 'none'}; "
+            f"not shared: {', '.join(only_a[:2]) or '-'} / {', '.join(only_b[:2]) or '-'}")

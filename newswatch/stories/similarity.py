@@ -28,14 +28,15 @@ from __future__ import annotations
 
 import math
 import struct
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 
 import numpy as np
 
 from newswatch.stories import bloom
-from newswatch.stories.evidence import event_score
+from newswatch.stories.evidence import event_score, explain
 from newswatch.stories.shingles import MIN_SHINGLES, NUM_PERM, band_keys, jaccard, signature
 from newswatch.stories.terms import LEAD, TITLE, Term, analyse
 
@@ -62,7 +63,12 @@ class Relation:
 
     kind: str  # "duplicate" | "same_event" | "unrelated"
     score: float
-    reason: str
+    explain: Callable[[], str] = field(repr=False, compare=False)
+
+    @property
+    def reason(self) -> str:
+        """Written on demand: relate runs for every candidate, the reason is rarely read."""
+        return self.explain()
 
 
 @dataclass(frozen=True)
@@ -161,16 +167,17 @@ def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None) -> Relatio
     if min(a.n_shingles, b.n_shingles) >= MIN_SHINGLES:
         contained = _containment(j, a.n_shingles, b.n_shingles)
         if j >= DUP_JACCARD or contained >= DUP_CONTAINMENT:
-            return Relation("duplicate", j, f"minhash jaccard {j:.2f}, containment {contained:.2f}")
-    score, why = event_score(a, b)
+            return Relation("duplicate", j, lambda: f"minhash jaccard {j:.2f}, containment {contained:.2f}")
+    score = event_score(a, b)
     hours = UNKNOWN_HOURS if hours_apart is None else abs(hours_apart)
     when = "time unknown" if hours_apart is None else f"{hours:.0f} h apart"
     if hours > WINDOW_HOURS:
-        return Relation("unrelated", score, f"{when} (> {WINDOW_HOURS:.0f} h); event score {score:.2f}")
+        return Relation("unrelated", score,
+                        lambda: f"{when} (> {WINDOW_HOURS:.0f} h); event score {score:.2f}")
     need = EVENT_SCORE + TIME_PENALTY * hours / WINDOW_HOURS
     kind = "same_event" if score >= need else "unrelated"
-    return Relation(kind, score, f"event score {score:.2f} (needs {need:.2f}, {when}): {why}; "
-                                 f"minhash jaccard {j:.2f}")
+    return Relation(kind, score, lambda: f"event score {score:.2f} (needs {need:.2f}, {when}): "
+                                         f"{explain(a, b)}; minhash jaccard {j:.2f}")
 
 
 def _containment(j: float, n_a: int, n_b: int) -> float:
