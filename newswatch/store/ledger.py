@@ -60,6 +60,9 @@ class _New:
 
 
 class Ledger:
+    """One batch's story decisions: read on creation, made with `owner`, `candidates` and `settle`
+    in the batch's order, stored by `write`."""
+
     def __init__(self, session: Session, batch: list[Pending], window: timedelta, limit: int = 30) -> None:
         self._session, self._window, self._limit = session, window, limit
         self._owners: dict[str, int] = _owners(session, {k for p in batch for k in p.keys})
