@@ -13,6 +13,7 @@ import multiprocessing
 import threading
 import time
 from collections import deque
+from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -43,6 +44,8 @@ __all__ = ["CycleSummary", "monitor"]
 
 # Below this many pages a process pool costs more to start than it saves.
 _POOL_THRESHOLD = 8
+# Page batches handed to triage and not settled yet, at most: beyond, the downloads wait.
+_SETTLE_BACKLOG = 4
 
 
 @dataclass
@@ -220,6 +223,9 @@ class _CyclePool:
         else:
             self._settling.append(triage_process.submit(settle_in_process, article_ids, now, texts))
         self._settling[-1].add_done_callback(_count_matches)
+        waiting = [future for future in self._settling if not future.done()]
+        if len(waiting) > _SETTLE_BACKLOG:  # triage fell behind: the texts in its queue are memory
+            futures.wait(waiting[:-_SETTLE_BACKLOG])
 
     def settled(self) -> TriageCounts:
         """Wait for the batches handed to `settle`: what their triage found.
