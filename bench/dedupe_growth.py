@@ -105,44 +105,30 @@ def measure(url: str, new_articles, prune: bool, batch: int) -> dict:
             current.flush()
             texts.append(article.id)
     if prune:
-        from newswatch.store import stories as store_stories
-
         with session(url) as current:
-            store_stories.prune_keys(current, NOW - 2 * config.stories.window)
-    if batch > 1:
-        return _measure_batches(config, texts, batch)
-    times, joined = [], 0
+            stories.prune_keys(current, NOW - 2 * config.stories.window)
     # every other article is timed (half copies, half new events), the rest measured for memory
-    for article_id, found in zip(texts[0::2], fingerprints[0::2], strict=True):
+    timed, traced = list(zip(texts[0::2], fingerprints[0::2])), list(zip(texts[1::2], fingerprints[1::2]))
+    if batch > 1:  # triage.settle as the pipeline runs it, the fingerprints stored with the text
+        index = build_index(config)
+
+        def joined_of(chunk):
+            return len(chunk) - settle(config, index, [article_id for article_id, _ in chunk], NOW).new_stories
+    else:
+        def joined_of(chunk):
+            return sum(not _settle(url, config, article_id, found) for article_id, found in chunk)
+    def chunks(pairs):
+        return [pairs[i:i + batch] for i in range(0, len(pairs), batch)]
+
+    times, joined = [], 0
+    for chunk in chunks(timed):  # the time per article is its transaction's time over its articles
         started = time.perf_counter()
-        joined += not _settle(url, config, article_id, found)
-        times.append(time.perf_counter() - started)
+        joined += joined_of(chunk)
+        times.append((time.perf_counter() - started) / len(chunk))
     # memory apart: tracemalloc slows every allocation, so it must not run while timing
     tracemalloc.start()
-    for article_id, found in zip(texts[1::2], fingerprints[1::2], strict=True):
-        joined += not _settle(url, config, article_id, found)
-    peak = tracemalloc.get_traced_memory()[1]
-    tracemalloc.stop()
-    times.sort()
-    return {"median_ms": statistics.median(times) * 1000, "p95_ms": times[int(len(times) * 0.95)] * 1000,
-            "joined": joined, "peak_kb": peak / 1024}
-
-
-def _measure_batches(config: Config, ids: list[int], batch: int) -> dict:
-    """`triage.settle` as the pipeline runs it: `batch` articles a transaction, their fingerprints
-    stored with their text; the time per article is the batch's time over its size."""
-    index = build_index(config)
-    times, joined = [], 0
-    timed, traced = ids[0::2], ids[1::2]
-    for start in range(0, len(timed), batch):
-        chunk = timed[start:start + batch]
-        started = time.perf_counter()
-        joined += len(chunk) - settle(config, index, chunk, NOW).new_stories
-        times.append((time.perf_counter() - started) / len(chunk))
-    tracemalloc.start()
-    for start in range(0, len(traced), batch):
-        chunk = traced[start:start + batch]
-        joined += len(chunk) - settle(config, index, chunk, NOW).new_stories
+    for chunk in chunks(traced):
+        joined += joined_of(chunk)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     times.sort()
