@@ -18,8 +18,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from newswatch.stories.shingles import jaccard
 
 if TYPE_CHECKING:
@@ -67,8 +65,8 @@ def _cosine(a: Fingerprint, b: Fingerprint) -> float:
     return dot / norm if norm else 0.0
 
 
-def signals(a: Fingerprint, b: Fingerprint) -> dict[str, float]:
-    """Each signal of WEIGHTS for the pair."""
+def signals(a: Fingerprint, b: Fingerprint, copy: float | None = None) -> dict[str, float]:
+    """Each signal of WEIGHTS for the pair; `copy`: their MinHash Jaccard, if the caller has it."""
     ab, a_main_missing = _names(a, b)
     ba, b_main_missing = _names(b, a)
     return {
@@ -77,13 +75,13 @@ def signals(a: Fingerprint, b: Fingerprint) -> dict[str, float]:
         "lead": min(_lead_share(a, b), _lead_share(b, a)),
         "words": _cosine(a, b),
         "conflict": float(a_main_missing and b_main_missing),
-        "copy": jaccard(np.frombuffer(a.signature, "<u4"), np.frombuffer(b.signature, "<u4")),
+        "copy": jaccard(a.values, b.values) if copy is None else copy,
     }
 
 
-def event_score(a: Fingerprint, b: Fingerprint) -> float:
-    """The same-event score in [0, 1]."""
-    s = signals(a, b)
+def event_score(a: Fingerprint, b: Fingerprint, copy: float | None = None) -> float:
+    """The same-event score in [0, 1]; `copy` as for `signals`."""
+    s = signals(a, b, copy)
     return 1 / (1 + math.exp(-(BIAS + sum(WEIGHTS[k] * v for k, v in s.items()))))
 
 

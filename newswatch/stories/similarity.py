@@ -88,6 +88,11 @@ class Fingerprint:
         return tuple((t.text, t.salience, bloom.mask(t.text)) for t in self.terms if t.entity)
 
     @cached_property
+    def values(self) -> np.ndarray:
+        """The MinHash signature as an array (for `shingles.jaccard`)."""
+        return np.frombuffer(self.signature, "<u4")
+
+    @cached_property
     def word_bits(self) -> int:
         """The word filter as an integer (bloom.as_int)."""
         return bloom.as_int(self.words)
@@ -113,7 +118,7 @@ class Fingerprint:
         entities = [t.text for t in self.terms if t.entity]
         pairs = [f"ev:{a}+{b}" for a, b in combinations(sorted(entities[:EVENT_NAMES]), 2)]
         singles = [f"en:{name}" for name in entities[:EVENT_SINGLES]]
-        return band_keys(np.frombuffer(self.signature, "<u4"), self.n_shingles) + pairs + singles
+        return band_keys(self.values, self.n_shingles) + pairs + singles
 
     def to_bytes(self) -> bytes:
         """A compact, versioned binary form, stable across processes."""
@@ -163,21 +168,24 @@ def _stored(t: Term) -> Term:
 
 def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None) -> Relation:
     """Whether `a` and `b` are copies of one text, reports of one event, or unrelated."""
-    j = jaccard(np.frombuffer(a.signature, "<u4"), np.frombuffer(b.signature, "<u4"))
+    j = jaccard(a.values, b.values)
     if min(a.n_shingles, b.n_shingles) >= MIN_SHINGLES:
         contained = _containment(j, a.n_shingles, b.n_shingles)
         if j >= DUP_JACCARD or contained >= DUP_CONTAINMENT:
             return Relation("duplicate", j, lambda: f"minhash jaccard {j:.2f}, containment {contained:.2f}")
-    score = event_score(a, b)
+    score = event_score(a, b, copy=j)
     hours = UNKNOWN_HOURS if hours_apart is None else abs(hours_apart)
-    when = "time unknown" if hours_apart is None else f"{hours:.0f} h apart"
     if hours > WINDOW_HOURS:
         return Relation("unrelated", score,
-                        lambda: f"{when} (> {WINDOW_HOURS:.0f} h); event score {score:.2f}")
+                        lambda: f"{_when(hours_apart)} (> {WINDOW_HOURS:.0f} h); event score {score:.2f}")
     need = EVENT_SCORE + TIME_PENALTY * hours / WINDOW_HOURS
     kind = "same_event" if score >= need else "unrelated"
-    return Relation(kind, score, lambda: f"event score {score:.2f} (needs {need:.2f}, {when}): "
+    return Relation(kind, score, lambda: f"event score {score:.2f} (needs {need:.2f}, {_when(hours_apart)}): "
                                          f"{explain(a, b)}; minhash jaccard {j:.2f}")
+
+
+def _when(hours_apart: float | None) -> str:
+    return "time unknown" if hours_apart is None else f"{abs(hours_apart):.0f} h apart"
 
 
 def _containment(j: float, n_a: int, n_b: int) -> float:
