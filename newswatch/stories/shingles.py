@@ -36,9 +36,10 @@ _SCHEME = "affine32"  # needs datasketch >= 2.0; stored signatures and keys must
 _WORD = re.compile(r"\w+")
 
 
-def words(text: str) -> list[str]:
+@lru_cache(maxsize=4)  # a page's signature and its text hash split the same text (newswatch.reading)
+def words(text: str) -> tuple[str, ...]:
     """The folded words of `text`."""
-    return _WORD.findall(fold(text))
+    return tuple(_WORD.findall(fold(text)))
 
 
 @lru_cache(maxsize=1)
