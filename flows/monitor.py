@@ -235,7 +235,7 @@ class _CyclePool:
         for future in self._settling:
             try:
                 counts.add(future.result())
-            except Exception as error:  # noqa: BLE001 - any failure: the sweep redoes the batch
+            except Exception as error:  # noqa: BLE001 - any failure: the next cycle reads the batch again
                 _logger().warning("storing and triaging a page batch failed, left for the next cycle: %r", error)
         self._settling.clear()
         return counts
