@@ -52,7 +52,11 @@ EVENT_NAMES = 5
 EVENT_SINGLES = 5
 MAX_TERM_BYTES = 20
 
-_VERSION = 1
+_VERSION = 2
+# Version 1 hashed shingles with SHA-1: its signature cannot be compared with a version 2 one. It
+# reads back without shingles, so a store written before still relates by names and words within
+# its window (and by URL and text hash), never as a duplicate by signature.
+_SIGNATURE_UNCOMPARABLE = {1}
 _HEADER = struct.Struct("<BIB")  # version, n_shingles, n_terms
 _TERM = struct.Struct("<BBHB")  # flags, rarity × 50, salience × 100, len(utf-8)
 
@@ -132,7 +136,9 @@ class Fingerprint:
     def from_bytes(cls, data: bytes) -> Fingerprint:
         """Read `to_bytes` output; ValueError for another version."""
         version, n_shingles, n_terms = _HEADER.unpack_from(data)
-        if version != _VERSION:
+        if version in _SIGNATURE_UNCOMPARABLE:
+            n_shingles = 0
+        elif version != _VERSION:
             raise ValueError(f"stories: unknown fingerprint version {version}")
         pos = _HEADER.size + NUM_PERM * 4
         sig, words = data[_HEADER.size:pos], data[pos:pos + bloom.BYTES]

@@ -160,6 +160,15 @@ def test_from_bytes_rejects_another_version():
         Fingerprint.from_bytes(bytes(data))
 
 
+def test_a_version_1_fingerprint_reads_back_with_its_signature_not_compared():
+    data = bytearray(ORIGINAL.to_bytes())
+    data[0] = 1
+    old = Fingerprint.from_bytes(bytes(data))
+    assert old.terms == ORIGINAL.terms and old.n_shingles == 0
+    # its own text, fingerprinted again: no longer a duplicate by signature, still the same event
+    assert relate(ORIGINAL, old, 0.0).kind == "same_event"
+
+
 def test_fingerprint_bytes_are_stable_across_processes():
     code = ("import sys; from newswatch.stories.similarity import fingerprint; "
             "sys.stdout.write(fingerprint(sys.argv[1], sys.argv[2], 'en').to_bytes().hex())")
