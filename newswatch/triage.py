@@ -161,5 +161,7 @@ def language_of(config: Config, article: Article, source: str) -> str | None:
     """The article's language: its own (page or feed entry), else its source's configured one."""
     if article.language:
         return article.language
-    configured = [s.language for s in config.sources if s.name == source]
-    return configured[0] if configured else None
+    try:
+        return config.source(source).language
+    except KeyError:  # the source left the config after the article was stored
+        return None

@@ -8,6 +8,7 @@ Channel types form a union discriminated by `type:`; every model forbids unknown
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -235,7 +236,13 @@ class Config(_Model):
     watchlists: list[Watchlist] = Field(default_factory=list)
 
     def source(self, name: str) -> SourceConfig:
-        return next(s for s in self.sources if s.name == name)
+        """The configured source of this name (KeyError if none: it may have left the config)."""
+        return self._sources_by_name[name]
+
+    @cached_property
+    def _sources_by_name(self) -> dict[str, SourceConfig]:
+        # asked twice an article (its language, its age limit): a scan was quadratic in sources
+        return {s.name: s for s in self.sources}
 
     def watchlist(self, name: str) -> Watchlist:
         return next(w for w in self.watchlists if w.name == name)
