@@ -124,13 +124,19 @@ def story_view(alert: Alert, snippet_chars: int = SNIPPET_CHARS) -> dict[str, An
     """What every template sees for one story."""
     return {
         "story_id": alert.story_id, "watchlist": alert.watchlist,
-        "title": cut(oneline(alert.title), TITLE_CHARS) or "(untitled)", "url": link_url(alert.url),
+        "title": _updated(alert.revision) + (cut(oneline(alert.title), TITLE_CHARS) or "(untitled)"),
+        "url": link_url(alert.url), "revision": alert.revision,
         "raw_url": oneline(alert.url), "source": oneline(alert.source),
         "when": when(alert.published), "published": alert.published,
         "terms": list(alert.terms), "also_reported_by": list(alert.also_reported_by),
         "also": also_line(alert.also_reported_by),
         "segments": clip(segments(alert.snippet, alert.highlights), snippet_chars),
     }
+
+
+def _updated(revision: int) -> str:
+    """The title's prefix for a follow-up alert of a story (revision n > 0)."""
+    return f"Update {revision}: " if revision > 0 else ""
 
 
 def check_count(alerts: list[Alert], digest: bool) -> None:

@@ -2,7 +2,8 @@
 
 Rules: newest entry first, at most `max_entries`; an entry's id is
 `tag:newswatch,2026:story-<id>-<watchlist>`, and sending a story that is already in the feed
-moves it to the top instead of adding it twice (a retried send changes nothing). The file is
+moves it to the top instead of adding it twice (a retried send changes nothing; a follow-up of
+the story replaces its entry with the update). The file is
 rewritten through a temporary file and os.replace, so a reader never sees half a feed, under an
 flock on the directory, so two workers never lose each other's entries. A file that is not XML
 is left alone: the error is permanent and says so.

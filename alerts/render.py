@@ -85,7 +85,7 @@ def record(alert: Alert, sent_at: datetime) -> dict[str, Any]:
         "terms": list(alert.terms), "snippet": alert.snippet,
         "highlights": [[start, end] for start, end in alert.highlights],
         "also_reported_by": list(alert.also_reported_by), "delivery_id": alert.delivery_id,
-        "sent_at": sent_at.isoformat(),
+        "revision": alert.revision, "sent_at": sent_at.isoformat(),
     }
 
 

@@ -38,8 +38,7 @@ log = logging.getLogger("newswatch.alerts")
 
 def send(name: str, channel: EmailChannel, alerts: list[Alert], digest: bool = False) -> None:
     """Render and send one message; raise ChannelError when the server did not take it."""
-    # Alert has no revision yet (one alert per story × watchlist): every alert is a story's root.
-    revision = 0 if digest else getattr(alerts[0], "revision", 0)
+    revision = 0 if digest else alerts[0].revision
     content = render.email(alerts, digest, revision=revision)
     _transmit(channel, build_message(channel, content, datetime.now(timezone.utc)))
 

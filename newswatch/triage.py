@@ -3,8 +3,10 @@ enqueue one alert per new story × watchlist (the outbox) in the same transactio
 
 Rules: a batch of articles is settled in one transaction, so a crash loses at most the batch in
 hand, which stays `extracted` and is triaged again. A later article of a known story alerts a
-watchlist only if that story had not matched it yet. A watchlist's `max_age` (off by default)
-skips articles published longer ago than that.
+watchlist only if that story had not matched it yet, or, with `stories.follow_up.enabled` (off
+by default), as a follow-up when it is a significant update (newswatch/stories/updates.py) at
+least `after` since the story's last alert for that watchlist, at most `max` times. A
+watchlist's `max_age` (off by default) skips articles published longer ago than that.
 """
 
 from __future__ import annotations
@@ -16,13 +18,15 @@ from functools import lru_cache
 
 from newswatch import cadence
 from newswatch.config import Config, Watchlist
+from newswatch.config.schema import FollowUpSettings
 from newswatch.matching import WatchIndex, WatchSpec
-from newswatch.models import Document
+from newswatch.models import Document, Hit
 from newswatch.store import articles, db, deliveries, matches, session, sources, stories
 from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
+from newswatch.stories.updates import new_names
 
 __all__ = ["TriageCounts", "build_index", "in_process", "settle", "settle_in_process", "settle_stories",
            "triage"]
@@ -86,7 +90,8 @@ def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datet
             story_id, is_new = settled[article.id]
             counts.articles += 1
             counts.new_stories += is_new
-            _match(current, config, index, article, names[article.source_id], story_id, now, counts)
+            _match(current, config, index, article, found[article.id], names[article.source_id], story_id, now,
+                   counts)
     return counts
 
 
@@ -105,19 +110,35 @@ def settle_in_process(article_ids: list[int], now: datetime, texts: Sequence[Pag
     return settle(_PROCESS["config"], _PROCESS["index"], article_ids, now, texts)
 
 
-def _match(current, config: Config, index: WatchIndex, article: Article, source: str, story_id: int,
-           now: datetime, counts: TriageCounts) -> None:
+def _match(current, config: Config, index: WatchIndex, article: Article, article_print: similarity.Fingerprint,
+           source: str, story_id: int, now: datetime, counts: TriageCounts) -> None:
     document = Document(article.title, article.text or "", language_of(config, article, source), source)
+    follow_up = config.stories.follow_up
     for name, hit in index.match(document):
         watchlist = config.watchlist(name)
         if watchlist.max_age and article.published_at and article.published_at < now - watchlist.max_age:
             continue
         match_id = matches.add(current, story_id, article.id, name, hit, now)
+        if match_id is None and follow_up.enabled:
+            match_id = _follow_up(current, follow_up, story_id, article.id, article_print, name, hit, now)
         if match_id is not None:
             _enqueue(current, watchlist, match_id, now)
             counts.matches += 1
     article.stage = "done"
     current.add(article)
+
+
+def _follow_up(current, settings: FollowUpSettings, story_id: int, article_id: int,
+               article_print: similarity.Fingerprint, watchlist: str, hit: Hit, now: datetime) -> int | None:
+    """The follow-up match when the article is a significant update of a story the watchlist
+    was told about; None otherwise. Its revision's constraint makes two workers agree."""
+    told = matches.alerted(current, story_id, watchlist)
+    if not told or len(told) > settings.max or now - told[-1].created_at < settings.after:
+        return None
+    alerted = [_decoded(data) for data in articles.fingerprints(current, [m.article_id for m in told])]
+    if len(new_names(article_print, alerted)) < settings.new_names:
+        return None
+    return matches.add(current, story_id, article_id, watchlist, hit, now, revision=told[-1].revision + 1)
 
 
 def settle_stories(current, config: Config, claimed: list[Article], found: dict[int, similarity.Fingerprint],

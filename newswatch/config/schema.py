@@ -100,8 +100,24 @@ class SourceConfig(_Model):
     max_age: Duration | None = None  # ignore items older than this; off by default
 
 
+class FollowUpSettings(_Model):
+    """A second alert when a story a watchlist was told about gains a significant update.
+
+    Significant: a later article of the story matching the watchlist that is not a copy of an
+    article already alerted and names at least `new_names` people, places or figures they never
+    mention (newswatch/stories/similarity.py, `new_names`); at least `after` since the story's
+    last alert for the watchlist, and at most `max` follow-ups a story and watchlist.
+    """
+
+    enabled: bool = False
+    after: Duration = timedelta(hours=6)
+    new_names: int = Field(default=2, ge=1)
+    max: int = Field(default=3, ge=1)
+
+
 class StorySettings(_Model):
     window: Duration = timedelta(hours=48)  # reports of one event join a story within this time
+    follow_up: FollowUpSettings = FollowUpSettings()
 
 
 class HealthSettings(_Model):

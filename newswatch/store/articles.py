@@ -19,7 +19,7 @@ from newswatch.store._sql import insert_ignore
 from newswatch.store.tables import Article
 from newswatch.stories import canonical_url, text_hash
 
-__all__ = ["PageText", "add_new", "attach_text", "claim", "pending", "since"]
+__all__ = ["PageText", "add_new", "attach_text", "claim", "fingerprints", "pending", "since"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,12 @@ def pending(session: Session, stage: str, limit: int, after: int = 0) -> list[Ar
     """Up to `limit` articles at `stage` with an id above `after`, in id order."""
     query = (select(Article).where(Article.stage == stage, col(Article.id) > after)
              .order_by(col(Article.id)).limit(limit))
+    return list(session.exec(query))
+
+
+def fingerprints(session: Session, ids: Iterable[int]) -> list[bytes]:
+    """The stored fingerprints of these articles (those that have one)."""
+    query = select(Article.fingerprint).where(col(Article.id).in_(list(ids)), col(Article.fingerprint).is_not(None))
     return list(session.exec(query))
 
 

@@ -81,7 +81,7 @@ def _alert(session: Session, delivery_id: int) -> Alert:
         watchlist=match.watchlist, story_id=match.story_id, title=article.title, url=article.url,
         source=source.name, published=article.published_at, terms=list(match.terms),
         snippet=match.snippet, highlights=[tuple(h) for h in match.highlights],
-        also_reported_by=list(dict.fromkeys(others)), delivery_id=delivery_id,
+        also_reported_by=list(dict.fromkeys(others)), delivery_id=delivery_id, revision=match.revision,
     )
 
 

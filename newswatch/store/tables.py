@@ -6,7 +6,8 @@
 - stories: the unit of alerting. `story_keys` maps every identity key of every article (canonical
   URL, page canonical URL, normalised-text hash) to its story; the key's uniqueness is what makes
   two workers agree on one story.
-- matches: story × watchlist, unique: one alert per story and watchlist.
+- matches: story × watchlist × revision, unique: one alert per story and watchlist (revision 0),
+  and each optional follow-up (revision n) at most once.
 - deliveries: match × channel, unique: the outbox, written in the same transaction as the match.
 - cycles: one row per monitor cycle, for `newswatch stats`.
 Datetimes are stored as naive UTC and returned timezone-aware (`UTCDateTime`).
@@ -119,11 +120,13 @@ class ArticleKey(SQLModel, table=True):
 
 class Match(SQLModel, table=True):
     __tablename__ = "matches"
-    __table_args__ = (sa.UniqueConstraint("story_id", "watchlist", name="uq_match_story_watchlist"),)
+    __table_args__ = (sa.UniqueConstraint("story_id", "watchlist", "revision",
+                                          name="uq_match_story_watchlist_revision"),)
     id: int | None = Field(default=None, primary_key=True)
     story_id: int = Field(foreign_key="stories.id", index=True)
     article_id: int = Field(foreign_key="articles.id")
     watchlist: str = Field(max_length=200)
+    revision: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
     terms: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     snippet: str = ""
     highlights: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -86,6 +86,14 @@ def test_follow_up_threads_under_the_story():
     assert later["In-Reply-To"] == later["References"] == first["Message-ID"]
 
 
+def test_a_follow_up_alert_goes_out_as_a_reply_that_says_it_is_an_update(smtp_server):
+    send("mail", _channel(smtp_server), [replace(ALERTS["arabic"], revision=2)])
+    message = smtp_server.messages[-1]
+    assert message["Message-ID"] == "<story-303.energy.r2@newswatch>"
+    assert message["In-Reply-To"] == "<story-303.energy@newswatch>"
+    assert message["Subject"].startswith("[newswatch] energy: Update 2: ")
+
+
 def test_same_story_other_watchlist_is_another_thread():
     other = replace(ALERTS["escaping"], watchlist="competitors")
     assert render.email([other]).message_id != render.email([ALERTS["escaping"]]).message_id

@@ -233,7 +233,8 @@ def test_record_has_the_documented_keys():
     record = render.record(ALERTS["arabic"], sent_at)
     assert record["published"] is None and record["sent_at"] == "2026-03-14T10:00:00+00:00"
     assert set(record) >= {"watchlist", "story_id", "title", "url", "source", "published", "terms",
-                           "snippet", "highlights", "also_reported_by", "sent_at"}
+                           "snippet", "highlights", "also_reported_by", "revision", "sent_at"}
+    assert record["revision"] == 0 and record["title"] == ALERTS["arabic"].title
     json.dumps(record)
 
 

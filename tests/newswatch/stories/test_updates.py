@@ -1,0 +1,24 @@
+"""A later article of a story is an update when it is no copy and names what the alerts did not."""
+
+from __future__ import annotations
+
+from newswatch.stories.similarity import fingerprint
+from newswatch.stories.updates import new_names
+from tests.support.updates import COPY, FIRST, UPDATE
+
+first, copy, update = (fingerprint(*article, "en") for article in (FIRST, COPY, UPDATE))
+
+
+def test_a_copy_of_an_alerted_article_tells_nothing_new():
+    assert new_names(copy, [first]) == []
+
+
+def test_a_later_report_names_the_people_and_places_the_alert_did_not():
+    names = new_names(update, [first])
+    assert {"pedersen", "griffiths", "sochi"} <= set(names)
+    assert "ariha" not in names and "idlib" not in names  # the alert named those
+
+
+def test_what_any_alerted_article_mentions_is_not_new():
+    assert new_names(update, [first, update]) == []
+    assert set(new_names(first, [update])) < set(new_names(first, []))

@@ -1,0 +1,88 @@
+"""Triage on SQLite and PostgreSQL: one alert per story and watchlist, and, when asked for, a
+follow-up when the story gains a significant update."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import select
+
+from newswatch.config.schema import Config
+from newswatch.models import Extracted, FeedEntry
+from newswatch.store import articles, session, sources
+from newswatch.store.articles import PageText
+from newswatch.store.tables import Article, Delivery, Match
+from newswatch.triage import build_index, settle
+from tests.support.updates import COPY, FIRST, UPDATE
+
+NOW = datetime(2020, 2, 25, 8, 0, tzinfo=UTC)
+
+
+def configured(database: str, **follow_up) -> Config:
+    return Config.model_validate({
+        "database": database,
+        "sources": [{"name": name, "url": f"https://{name}.example/rss", "language": "en"}
+                    for name in ("duvar", "anadolu", "tass")],
+        "channels": {"log": {"type": "jsonl", "path": "alerts.jsonl"}, "mail": {"type": "console"}},
+        "watchlists": [{"name": "idlib", "query": "Idlib", "channels": ["log", "mail"]}],
+        "stories": {"follow_up": follow_up},
+    })
+
+
+def arrive(config: Config, source: str, article: tuple[str, str], at: datetime) -> int:
+    """An article of `source` read and triaged at `at`; its id."""
+    title, text = article
+    with session(config.database) as current:
+        sources.sync(current, config.sources)
+        source_id = sources.ids_by_name(current)[source]
+        entry = FeedEntry(source=source, url=f"https://{source}.example/{at:%H%M}", guid=None, title=title,
+                          summary="", published=at)
+        (article_id,) = articles.add_new(current, source_id, [entry], at)
+        articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en"))])
+    settle(config, build_index(config), [article_id], at)
+    return article_id
+
+
+def alerts(config: Config) -> list[tuple[int, int, int]]:
+    """(story, revision, article) of every match, and each has a delivery per channel."""
+    with session(config.database) as current:
+        rows = current.exec(select(Match).order_by(Match.id)).all()
+        for row in rows:
+            assert len(current.exec(select(Delivery).where(Delivery.match_id == row.id)).all()) == 2
+        return [(row.story_id, row.revision, row.article_id) for row in rows]
+
+
+def story_of(config: Config, article_id: int) -> int:
+    with session(config.database) as current:
+        return current.get(Article, article_id).story_id
+
+
+def test_later_articles_of_a_story_do_not_alert_again_by_default(database):
+    config = configured(database)
+    first = arrive(config, "duvar", FIRST, NOW)
+    update = arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=8))
+    assert story_of(config, update) == story_of(config, first)
+    assert alerts(config) == [(story_of(config, first), 0, first)]
+
+
+def test_a_significant_update_follows_up_once_copies_and_early_news_do_not(database):
+    config = configured(database, enabled=True, after="6h", max=1)
+    first = arrive(config, "duvar", FIRST, NOW)
+    story = story_of(config, first)
+    arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=2))  # news, but too soon after the alert
+    arrive(config, "tass", COPY, NOW + timedelta(hours=7))  # later, but a copy of what was alerted
+    assert alerts(config) == [(story, 0, first)]
+    update = arrive(config, "anadolu", (UPDATE[0], UPDATE[1] + "\nThe UN Security Council will meet."),
+                    NOW + timedelta(hours=9))
+    assert story_of(config, update) == story
+    assert alerts(config) == [(story, 0, first), (story, 1, update)]
+    arrive(config, "tass", (UPDATE[0], UPDATE[1].replace("Sochi", "Astana") + " Hakan Fidan flew to Moscow."),
+           NOW + timedelta(hours=20))  # max=1: no second follow-up
+    assert len(alerts(config)) == 2
+
+
+def test_a_follow_up_needs_enough_new_names(database):
+    config = configured(database, enabled=True, after="1h", new_names=10)
+    first = arrive(config, "duvar", FIRST, NOW)
+    arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=9))
+    assert alerts(config) == [(story_of(config, first), 0, first)]
