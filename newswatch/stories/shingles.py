@@ -64,12 +64,17 @@ _POSITION = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9
                      dtype=np.uint64)[:SHINGLE_WORDS]
 
 
+@lru_cache(maxsize=1 << 16)  # news repeats its vocabulary
+def _crc(word: str) -> int:
+    return zlib.crc32(word.encode())
+
+
 def shingle_hashes(seq: tuple[str, ...]) -> np.ndarray:
     """The distinct 32-bit hashes of the SHINGLE_WORDS-word shingles of `seq` (one for a shorter
     text, none for an empty one). A per-shingle SHA-1 cost more than the rest of the signature."""
     if not seq:
         return np.zeros(0, np.uint64)
-    crc = np.fromiter((zlib.crc32(w.encode()) for w in seq), np.uint64, len(seq))
+    crc = np.fromiter(map(_crc, seq), np.uint64, len(seq))
     n = max(1, len(seq) - SHINGLE_WORDS + 1)
     combined = np.zeros(n, np.uint64)
     for offset, multiplier in enumerate(_POSITION[:len(seq)]):

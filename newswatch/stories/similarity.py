@@ -163,6 +163,8 @@ def fingerprint(title: str, text: str, language: str | None = None) -> Fingerpri
 
 def _short(word: str) -> str:
     """At most MAX_TERM_BYTES of UTF-8: the form terms are stored, keyed and looked up in."""
+    if len(word) <= MAX_TERM_BYTES and word.isascii():  # most words: no encoding needed
+        return word
     return word.encode()[:MAX_TERM_BYTES].decode(errors="ignore")
 
 

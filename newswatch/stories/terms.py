@@ -22,6 +22,7 @@ Rules:
 
 from __future__ import annotations
 
+import heapq
 import math
 import re
 from collections import Counter
@@ -133,7 +134,8 @@ def _sentence_case(title: str) -> bool:
 
 
 def analyse(title: str, text: str, language: str | None = None) -> tuple[list[Term], list[str]]:
-    """The TOP_TERMS most salient terms (most salient first) and the VOCABULARY rarest words."""
+    """The TOP_TERMS most salient terms (most salient first) and the VOCABULARY rarest words
+    (in no particular order)."""
     table = language_table(language, f"{title}\n{text}")
     counts: Counter[str] = Counter()
     flags: dict[str, int] = {}
@@ -157,17 +159,35 @@ def analyse(title: str, text: str, language: str | None = None) -> tuple[list[Te
         else:
             for word in words[:LEAD_WORDS]:
                 flags[word] = flags.get(word, 0) | LEAD
-    terms = []
+    # every distinct word is scored; only the kept ones become Terms and are checked for names
+    scored = []
+    rarities = _rarities(table)
     for word, count in counts.items():
-        weight = rarity(word, table)
+        weight = rarities.get(word)
+        if weight is None:
+            weight = rarities[word] = rarity(word, table)
         if weight <= 0:
             continue
-        bits = flags.get(word, 0) | (ENTITY if _is_entity(word, weight, named, lower, table) else 0)
+        bits = flags.get(word, 0)
         position = _TITLE_BOOST if bits & TITLE else (_LEAD_BOOST if bits & LEAD else 1.0)
-        terms.append(Term(word, weight, weight * (1 + math.log(count)) * position, bits))
-    vocabulary = sorted(terms, key=lambda t: (-t.rarity, t.text))[:VOCABULARY]
-    terms.sort(key=lambda t: (-t.salience, t.text))
-    return terms[:TOP_TERMS], [t.text for t in vocabulary]
+        scored.append((weight * (1 + math.log(count)) * position, weight, word, bits))
+    kept = heapq.nsmallest(TOP_TERMS, scored, key=lambda s: (-s[0], s[2]))
+    terms = [Term(word, weight, salience,
+                  bits | (ENTITY if _is_entity(word, weight, named, lower, table) else 0))
+             for salience, weight, word, bits in kept]
+    rarest = scored if len(scored) <= VOCABULARY else heapq.nsmallest(VOCABULARY, scored, key=lambda s: (-s[1], s[2]))
+    return terms, [word for _, _, word, _ in rarest]
+
+
+_RARITIES: dict[int, tuple[dict[str, float] | None, dict[str, float]]] = {}
+
+
+def _rarities(table: dict[str, float] | None) -> dict[str, float]:
+    """The rarity of each word already scored against `table`: news repeats its vocabulary."""
+    held = _RARITIES.get(id(table))
+    if held is None or held[0] is not table or len(held[1]) > 200_000:
+        held = _RARITIES[id(table)] = (table, {})
+    return held[1]
 
 
 def _is_entity(word: str, weight: float, named: set[str], lower: set[str],
