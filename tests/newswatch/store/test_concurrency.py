@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from newswatch.store import articles, db, session, sources
 from newswatch.store.articles import PageText
 from tests.conftest import ROOT
 from tests.support.texts import distinct_text
+from tests.support.updates import FIRST, UPDATE
 
 pytestmark = pytest.mark.postgres
 
@@ -82,3 +83,52 @@ def test_two_workers_make_one_story_and_one_alert_per_event(workload):
         assert count("SELECT count(*) FROM matches") == EVENTS
         assert count("SELECT count(*) FROM deliveries") == EVENTS
         assert count("SELECT max(article_count) FROM stories") == 3
+
+
+@pytest.fixture
+def updates(pg_database, tmp_path):
+    """A story alerted hours ago, and four outlets' reports of a significant update, waiting."""
+    with db.engine(pg_database).begin() as connection:
+        connection.execute(sa.text("TRUNCATE deliveries, matches, story_keys, article_keys, articles, "
+                                   "stories, sources, cycles RESTART IDENTITY CASCADE"))
+    outlets = [SourceConfig(name=f"outlet{n}", url=f"https://outlet{n}.example/rss", language="en") for n in range(5)]
+    config = tmp_path / "newswatch.yaml"
+    config.write_text(textwrap.dedent(f"""\
+        database: "{pg_database}"
+        sources: [{", ".join(f"{{name: {s.name}, url: '{s.url}', language: en}}" for s in outlets)}]
+        channels: {{log: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}}}
+        watchlists: [{{name: idlib, query: 'Idlib', channels: [log]}}]
+        stories: {{follow_up: {{enabled: true, after: 0s, max: 3}}}}
+        """), encoding="utf-8")
+    with session(pg_database) as current:
+        sources.sync(current, outlets)
+        ids = sources.ids_by_name(current)
+
+    def waiting(outlet: int, article: tuple[str, str], at: datetime) -> None:
+        with session(pg_database) as current:
+            entry = FeedEntry(f"outlet{outlet}", f"https://outlet{outlet}.example/{outlet}", None, article[0], "",
+                              published=at)
+            (new,) = articles.add_new(current, ids[f"outlet{outlet}"], [entry], at)
+            articles.attach_text(current, [PageText(new, Extracted(text=article[1], language="en"))])
+
+    waiting(0, FIRST, NOW - timedelta(hours=10))
+    subprocess.run([sys.executable, "-c", TRIAGE.replace("sys.stdin.readline()", "pass"), str(config),
+                    (NOW - timedelta(hours=10)).isoformat()], cwd=ROOT, check=True)
+    for outlet in range(1, 5):
+        waiting(outlet, (UPDATE[0], f"{UPDATE[1]}\nReporting by desk {outlet}."), NOW)
+    return pg_database, config
+
+
+def test_two_workers_send_one_follow_up_of_one_update(updates):
+    url, config = updates
+    workers = [subprocess.Popen([sys.executable, "-c", TRIAGE, str(config), NOW.isoformat()], cwd=ROOT,
+                                stdin=subprocess.PIPE, text=True) for _ in range(2)]
+    for worker in workers:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    with db.engine(url).connect() as connection:
+        rows = connection.execute(sa.text("SELECT story_id, revision FROM matches ORDER BY revision")).all()
+        stories = connection.execute(sa.text("SELECT count(DISTINCT story_id) FROM articles")).scalar_one()
+        deliveries = connection.execute(sa.text("SELECT count(*) FROM deliveries")).scalar_one()
+    assert stories == 1 and [revision for _, revision in rows] == [0, 1] and deliveries == 2
