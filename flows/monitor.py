@@ -22,6 +22,7 @@ from typing import NamedTuple
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.futures import PrefectFuture
+from prefect.utilities.annotations import quote
 
 from alerts.deliver import deliver
 from alerts.health import report_health
@@ -124,17 +125,17 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     due = in_shard(plan(config, now), shard, shards)  # prefect.yaml: deployment k of n
     batches = _chunks(due, DEFAULTS["feed_batch_size"])
     progress.advance("feeds", 0, total=len(due))
-    results = [r for future in [fetch_sources.submit(config, b) for b in batches] for r in future.result()]
+    results = [r for future in [fetch_sources.submit(quote(config), quote(b)) for b in batches] for r in future.result()]
     ingested = ingest(config, results, now)
-    review_health(config)
+    review_health(quote(config))
     index = build_index(config)
     with _POOL:  # one process pool for all the cycle's page batches
         extracted = _extract_pending(config, index)
         triaged = _POOL.settled()
-    swept = triage_articles(config, index)
+    swept = triage_articles(quote(config), quote(index))
     progress.advance("matches", swept.matches)
     triaged.add(swept)
-    outcomes = deliver_alerts(config)
+    outcomes = deliver_alerts(quote(config))
     summary = CycleSummary(
         sources=ingested.polled, not_modified=ingested.not_modified, failed=ingested.failed,
         new_articles=ingested.new_articles, extracted=extracted, matches=triaged.matches,
@@ -161,7 +162,7 @@ def _extract_pending(config: Config, index: WatchIndex) -> int:
         read += len(done)
 
     for batch in _pending_pages(config):
-        running.append((batch, extract_articles.submit(config, index, batch)))
+        running.append((batch, extract_articles.submit(quote(config), quote(index), quote(batch))))
         if len(running) == 2:
             finish()
     while running:
