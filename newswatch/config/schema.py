@@ -255,10 +255,16 @@ class Config(_Model):
         """The configured source of this name (KeyError if none: it may have left the config)."""
         return self._sources_by_name[name]
 
+    # asked for every article (its source) and every match (its watchlist): a scan made a cycle
+    # quadratic in sources and watchlists
     @cached_property
     def _sources_by_name(self) -> dict[str, SourceConfig]:
-        # asked twice an article (its language, its age limit): a scan was quadratic in sources
         return {s.name: s for s in self.sources}
 
+    @cached_property
+    def _watchlists_by_name(self) -> dict[str, Watchlist]:
+        return {w.name: w for w in self.watchlists}
+
     def watchlist(self, name: str) -> Watchlist:
-        return next(w for w in self.watchlists if w.name == name)
+        """The watchlist of this name (KeyError if none)."""
+        return self._watchlists_by_name[name]
