@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/stories_eval.py                  # both tables (~30 s)
     .venv/bin/python bench/stories_eval.py --fit            # refit evidence.WEIGHTS on odd topics
+    .venv/bin/python bench/stories_eval.py --sweep-time     # the time-ordered table, TIME_PENALTY 0.1-0.5
     .venv/bin/python bench/stories_eval.py --write-fixtures # tests/data/stories/*.jsonl
 
 1. ECB+ (../shared/data/ecbplus-event-clusters): the store is simulated. Documents arrive in a
@@ -70,10 +71,12 @@ def load_ecb(path: Path = ECB) -> list[dict]:
 
 
 def stream_clusters(fps: list, order: list[int], hours: float | None,
-                    via: dict[int, tuple[int, float]] | None = None) -> tuple[dict[int, int], float]:
+                    via: dict[int, tuple[int, float]] | None = None,
+                    times: list[float] | None = None) -> tuple[dict[int, int], float]:
     """The store's algorithm: candidates by shared key, best related candidate's cluster or new.
 
     `via`, if given, receives for each document that joined a cluster (its best candidate, score).
+    `times`, if given, are the documents' hours (hours_apart is their difference, not `hours`).
     """
     index: dict[str, list[int]] = defaultdict(list)
     cluster: dict[int, int] = {}
@@ -84,7 +87,7 @@ def stream_clusters(fps: list, order: list[int], hours: float | None,
         n_candidates += len(candidates)
         best, best_rank = None, (0, 0.0)
         for j in candidates:
-            r = relate(fps[i], fps[j], hours)
+            r = relate(fps[i], fps[j], hours if times is None else times[i] - times[j])
             rank = {"duplicate": 2, "same_event": 1}.get(r.kind, 0), r.score
             if rank[0] and rank > best_rank:
                 best, best_rank = j, rank
@@ -171,6 +174,49 @@ def eval_ecb(hours_options: tuple) -> None:
     size = np.mean([len(fp.to_bytes()) for fp in fps])
     print(f"fingerprint {t_fp * 1e3:.2f} ms/doc, relate {t_rel * 1e6:.0f} µs/pair, "
           f"{size:.0f} bytes/fingerprint, {np.mean([len(fp.lookup_keys) for fp in fps]):.1f} keys/doc")
+
+
+def event_times(docs: list[dict], gap: tuple[float, float], spread: float, seed: int) -> list[float]:
+    """Hours for each document: a topic's two events `gap` hours apart (either first), each
+    event's reports spread uniformly over `spread` hours after it."""
+    rng, start = random.Random(seed), {}
+    for d in docs:
+        if d["topic"] not in start:
+            later = rng.uniform(*gap)
+            start[d["topic"]] = {"ecb": 0.0, "ecbplus": later} if rng.random() < 0.5 else {"ecb": later, "ecbplus": 0.0}
+    return [start[d["topic"]][d["subtopic"]] + rng.uniform(0, spread) for d in docs]
+
+
+TIMED = [((24.0, 48.0), 12.0), ((24.0, 48.0), 24.0), ((0.0, 48.0), 24.0)]
+
+
+def eval_ecb_timed(penalties: tuple[float, ...] | None = None) -> None:
+    """ECB+ as a stream in time order: the second event of each topic 1-2 days after the first
+    (the issue's "second Idlib story two days later"), reports spread over 12 or 24 hours."""
+    from newswatch.stories import similarity
+
+    docs = load_ecb()
+    fps = [fingerprint(d["title"], d["body"], "en") for d in docs]
+    splits = {"all": list(range(len(docs))), "odd": [i for i, d in enumerate(docs) if d["topic"] % 2],
+              "even": [i for i, d in enumerate(docs) if d["topic"] % 2 == 0]}
+    print(f"\nECB+ in time order (second event of a topic `gap` h after the first, reports over `spread` h), "
+          f"seeds {SEEDS}, mean over seeds")
+    print("| TIME_PENALTY | gap h | spread h | split | B3 P | B3 R | B3 F1 | hard-neg precision | hard-neg kept apart |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    default = similarity.TIME_PENALTY
+    for penalty in penalties or (default,):
+        similarity.TIME_PENALTY = penalty
+        for gap, spread in TIMED:
+            for name, sub in splits.items():
+                runs = []
+                for seed in SEEDS:
+                    times = event_times(docs, gap, spread, seed)
+                    order = sorted(sub, key=lambda i: times[i])
+                    runs.append(cluster_metrics(docs, stream_clusters(fps, order, None, times=times)[0], sub))
+                m = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+                print(f"| {penalty} | {gap[0]:.0f}–{gap[1]:.0f} | {spread:.0f} | {name} | {m['P']:.3f} | {m['R']:.3f} "
+                      f"| {m['F1']:.3f} | {m['hardP']:.3f} | {m['apart']:.3f} |")
+    similarity.TIME_PENALTY = default
 
 
 def sweep_thresholds() -> None:
@@ -377,6 +423,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--fit", action="store_true", help="refit evidence.WEIGHTS on the odd topics")
     parser.add_argument("--sweep", action="store_true", help="F1 for a range of EVENT_SCORE")
+    parser.add_argument("--sweep-time", action="store_true", help="the time-ordered table for a range of TIME_PENALTY")
     parser.add_argument("--write-fixtures", action="store_true", help="write tests/data/stories/*.jsonl")
     parser.add_argument("--skip-ecb", action="store_true")
     parser.add_argument("--skip-neardup", action="store_true")
@@ -385,10 +432,13 @@ def main() -> None:
         return fit_weights()
     if args.sweep:
         return sweep_thresholds()
+    if args.sweep_time:
+        return eval_ecb_timed((0.1, 0.2, 0.3, 0.4, 0.5))
     if args.write_fixtures:
         return write_fixtures()
     if not args.skip_ecb:
         eval_ecb((0, None))
+        eval_ecb_timed()
     if not args.skip_neardup:
         eval_neardup()
 

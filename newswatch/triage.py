@@ -157,7 +157,7 @@ def settle_stories(current, config: Config, claimed: list[Article], found: dict[
         if story is None:
             candidates = [cluster.Candidate(story_id, _decoded(data), abs((pending.at - moment).total_seconds()) / 3600)
                           for story_id, data, moment in ledger.candidates(pending.lookup_keys, pending.at)]
-            chosen = cluster.choose(article_print, candidates)
+            chosen = cluster.choose(article_print, candidates, config.stories.window.total_seconds() / 3600)
             story = chosen[0] if chosen else None
         ledger.settle(pending, story, pending.article.fingerprint or article_print.to_bytes())
     return ledger.write(now)

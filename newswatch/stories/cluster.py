@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from newswatch.stories.similarity import Fingerprint, Relation, relate
+from newswatch.stories.similarity import WINDOW_HOURS, Fingerprint, Relation, relate
 
 __all__ = ["Candidate", "choose"]
 
@@ -23,11 +23,12 @@ class Candidate:
     hours_apart: float | None
 
 
-def choose(article: Fingerprint, candidates: list[Candidate]) -> tuple[int, Relation] | None:
+def choose(article: Fingerprint, candidates: list[Candidate],
+           window_hours: float = WINDOW_HOURS) -> tuple[int, Relation] | None:
     """(story id, relation) of the best related candidate, or None: a new story."""
     best: tuple[tuple[int, float], int, Relation] | None = None
     for candidate in candidates:
-        relation = relate(article, candidate.fingerprint, candidate.hours_apart)
+        relation = relate(article, candidate.fingerprint, candidate.hours_apart, window_hours)
         rank = _RANK.get(relation.kind)
         if rank is None:
             continue

@@ -12,8 +12,11 @@ Rules of `relate` (pure; the figures behind the thresholds are in bench/README.m
    paragraphs cut or added). Both texts need MIN_SHINGLES shingles. Time does not matter.
 2. same_event: the event score (`evidence.event_score`: shared names, lead words and salient
    words, against each article's main name missing from the other) must reach EVENT_SCORE, plus
-   TIME_PENALTY × hours / WINDOW_HOURS (the sign of hours_apart is ignored). Further apart than
-   WINDOW_HOURS is never the same event; unknown time (None) counts as UNKNOWN_HOURS.
+   TIME_PENALTY × hours / window (the story window, `stories.window`, 48 h by default; the sign
+   of hours_apart is ignored): 0.7 at 0 h, 1.0 at the window's end. Reports of one event come
+   close together, and a second event of the same kind a day or two later (a second Idlib
+   strike) shares their words: the evidence asked for grows with the time between them. Further
+   apart than the window is never the same event; unknown time (None) counts as half the window.
 3. anything else is unrelated. `score` is the Jaccard for a duplicate, the event score otherwise.
 
 Lookup keys (≤ 35): the LSH bands of the signature ("mh:<band>:<hash>", see shingles.py),
@@ -45,9 +48,8 @@ __all__ = ["Fingerprint", "Relation", "fingerprint", "relate"]
 DUP_JACCARD = 0.5
 DUP_CONTAINMENT = 0.6
 EVENT_SCORE = 0.7
-TIME_PENALTY = 0.1
+TIME_PENALTY = 0.3
 WINDOW_HOURS = 48.0
-UNKNOWN_HOURS = 24.0
 EVENT_NAMES = 5
 EVENT_SINGLES = 5
 MAX_TERM_BYTES = 20
@@ -174,7 +176,8 @@ def _stored(t: Term) -> Term:
                 t.flags)
 
 
-def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None) -> Relation:
+def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None,
+           window_hours: float = WINDOW_HOURS) -> Relation:
     """Whether `a` and `b` are copies of one text, reports of one event, or unrelated."""
     j = jaccard(a.values, b.values)
     if min(a.n_shingles, b.n_shingles) >= MIN_SHINGLES:
@@ -182,11 +185,11 @@ def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None) -> Relatio
         if j >= DUP_JACCARD or contained >= DUP_CONTAINMENT:
             return Relation("duplicate", j, lambda: f"minhash jaccard {j:.2f}, containment {contained:.2f}")
     score = event_score(a, b, copy=j)
-    hours = UNKNOWN_HOURS if hours_apart is None else abs(hours_apart)
-    if hours > WINDOW_HOURS:
+    hours = window_hours / 2 if hours_apart is None else abs(hours_apart)
+    if hours > window_hours:
         return Relation("unrelated", score,
-                        lambda: f"{_when(hours_apart)} (> {WINDOW_HOURS:.0f} h); event score {score:.2f}")
-    need = EVENT_SCORE + TIME_PENALTY * hours / WINDOW_HOURS
+                        lambda: f"{_when(hours_apart)} (> {window_hours:.0f} h); event score {score:.2f}")
+    need = EVENT_SCORE + TIME_PENALTY * hours / window_hours
     kind = "same_event" if score >= need else "unrelated"
     return Relation(kind, score, lambda: f"event score {score:.2f} (needs {need:.2f}, {_when(hours_apart)}): "
                                          f"{explain(a, b)}; minhash jaccard {j:.2f}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from newswatch.config.schema import Config
@@ -18,14 +19,14 @@ from tests.support.updates import COPY, FIRST, UPDATE
 NOW = datetime(2020, 2, 25, 8, 0, tzinfo=UTC)
 
 
-def configured(database: str, **follow_up) -> Config:
+def configured(database: str, window: str = "48h", **follow_up) -> Config:
     return Config.model_validate({
         "database": database,
         "sources": [{"name": name, "url": f"https://{name}.example/rss", "language": "en"}
                     for name in ("duvar", "anadolu", "tass")],
         "channels": {"log": {"type": "jsonl", "path": "alerts.jsonl"}, "mail": {"type": "console"}},
         "watchlists": [{"name": "idlib", "query": "Idlib", "channels": ["log", "mail"]}],
-        "stories": {"follow_up": follow_up},
+        "stories": {"window": window, "follow_up": follow_up},
     })
 
 
@@ -55,6 +56,14 @@ def alerts(config: Config) -> list[tuple[int, int, int]]:
 def story_of(config: Config, article_id: int) -> int:
     with session(config.database) as current:
         return current.get(Article, article_id).story_id
+
+
+@pytest.mark.parametrize(("window", "joins"), [("48h", False), ("96h", True)])
+def test_reports_of_one_event_join_within_the_configured_window(database, window, joins):
+    config = configured(database, window=window)
+    first = arrive(config, "duvar", FIRST, NOW)
+    later = arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=60))
+    assert (story_of(config, later) == story_of(config, first)) is joins
 
 
 def test_later_articles_of_a_story_do_not_alert_again_by_default(database):
