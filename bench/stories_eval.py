@@ -201,7 +201,8 @@ def eval_ecb_timed(penalties: tuple[float, ...] | None = None) -> None:
               "even": [i for i, d in enumerate(docs) if d["topic"] % 2 == 0]}
     print(f"\nECB+ in time order (second event of a topic `gap` h after the first, reports over `spread` h), "
           f"seeds {SEEDS}, mean over seeds")
-    print("| TIME_PENALTY | gap h | spread h | split | B3 P | B3 R | B3 F1 | hard-neg precision | hard-neg kept apart |")
+    print("| TIME_PENALTY | gap h | spread h | split | B3 P | B3 R | B3 F1 | hard-neg precision "
+          "| hard-neg kept apart |")
     print("|---|---|---|---|---|---|---|---|---|")
     default = similarity.TIME_PENALTY
     for penalty in penalties or (default,):

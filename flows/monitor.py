@@ -125,7 +125,8 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     due = in_shard(plan(config, now), shard, shards)  # prefect.yaml: deployment k of n
     batches = _chunks(due, DEFAULTS["feed_batch_size"])
     progress.advance("feeds", 0, total=len(due))
-    results = [r for future in [fetch_sources.submit(quote(config), quote(b)) for b in batches] for r in future.result()]
+    polled = [fetch_sources.submit(quote(config), quote(batch)) for batch in batches]
+    results = [result for future in polled for result in future.result()]
     ingested = ingest(config, results, now)
     review_health(quote(config))
     index = build_index(config)

@@ -81,6 +81,9 @@ def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datet
         # CPU work before the story lock is taken, so the lock is held only for the store lookups;
         # pages read in the extraction pool come with their fingerprint
         names = {number: name for name, number in sources.ids_by_name(current).items()}
+        for article in claimed:  # read before an upgrade changed the fingerprint: made again
+            if article.fingerprint and not similarity.Fingerprint.is_current(article.fingerprint):
+                article.fingerprint = None
         found = {a.id: _decoded(a.fingerprint) if a.fingerprint else
                  similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]))
                  for a in claimed}

@@ -134,6 +134,11 @@ class Fingerprint:
             out += [_TERM.pack(t.flags, round(t.rarity * 50), round(t.salience * 100), len(text)), text]
         return b"".join(out)
 
+    @staticmethod
+    def is_current(data: bytes) -> bool:
+        """Whether `data` is a fingerprint of this version (an older one is worth recomputing)."""
+        return data[:1] == bytes([_VERSION])
+
     @classmethod
     def from_bytes(cls, data: bytes) -> Fingerprint:
         """Read `to_bytes` output; ValueError for another version."""

@@ -13,6 +13,8 @@ from newswatch.models import Extracted, FeedEntry
 from newswatch.store import articles, session, sources
 from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, Delivery, Match
+from newswatch.stories import text_hash
+from newswatch.stories.similarity import fingerprint
 from newswatch.triage import build_index, settle
 from tests.support.updates import COPY, FIRST, UPDATE
 
@@ -30,8 +32,9 @@ def configured(database: str, window: str = "48h", **follow_up) -> Config:
     })
 
 
-def arrive(config: Config, source: str, article: tuple[str, str], at: datetime) -> int:
-    """An article of `source` read and triaged at `at`; its id."""
+def arrive(config: Config, source: str, article: tuple[str, str], at: datetime,
+           fingerprint: bytes | None = None) -> int:
+    """An article of `source` read (with this stored fingerprint, if given) and triaged at `at`; its id."""
     title, text = article
     with session(config.database) as current:
         sources.sync(current, config.sources)
@@ -39,7 +42,8 @@ def arrive(config: Config, source: str, article: tuple[str, str], at: datetime) 
         entry = FeedEntry(source=source, url=f"https://{source}.example/{at:%H%M}", guid=None, title=title,
                           summary="", published=at)
         (article_id,) = articles.add_new(current, source_id, [entry], at)
-        articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en"))])
+        articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en"), None, fingerprint,
+                                                 text_hash(text) if fingerprint else None)])
     settle(config, build_index(config), [article_id], at)
     return article_id
 
@@ -64,6 +68,17 @@ def test_reports_of_one_event_join_within_the_configured_window(database, window
     first = arrive(config, "duvar", FIRST, NOW)
     later = arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=60))
     assert (story_of(config, later) == story_of(config, first)) is joins
+
+
+def test_a_fingerprint_of_an_older_version_is_made_again(database):
+    config = configured(database)
+    old = bytearray(fingerprint(*FIRST, "en").to_bytes())
+    old[0] = 1  # version 1: another shingle hash
+    first = arrive(config, "duvar", FIRST, NOW, fingerprint=bytes(old))
+    with session(config.database) as current:
+        assert current.get(Article, first).fingerprint == fingerprint(*FIRST, "en").to_bytes()
+    copy = arrive(config, "tass", COPY, NOW + timedelta(hours=1))
+    assert story_of(config, copy) == story_of(config, first)
 
 
 def test_later_articles_of_a_story_do_not_alert_again_by_default(database):
