@@ -105,7 +105,7 @@ class FollowUpSettings(_Model):
 
     Significant: a later article of the story matching the watchlist that is not a copy of an
     article already alerted and names at least `new_names` people, places or figures they never
-    mention (newswatch/stories/similarity.py, `new_names`); at least `after` since the story's
+    mention (newswatch/stories/updates.py); at least `after` since the story's
     last alert for the watchlist, and at most `max` follow-ups a story and watchlist.
     """
 

@@ -69,7 +69,7 @@ def _crc(word: str) -> int:
     return zlib.crc32(word.encode())
 
 
-def shingle_hashes(seq: tuple[str, ...]) -> np.ndarray:
+def _shingle_hashes(seq: tuple[str, ...]) -> np.ndarray:
     """The distinct 32-bit hashes of the SHINGLE_WORDS-word shingles of `seq` (one for a shorter
     text, none for an empty one). A per-shingle SHA-1 cost more than the rest of the signature."""
     if not seq:
@@ -84,7 +84,7 @@ def shingle_hashes(seq: tuple[str, ...]) -> np.ndarray:
 
 def signature(text: str) -> tuple[np.ndarray, int]:
     """The MinHash signature (uint32 array of NUM_PERM) of `text` and its number of shingles."""
-    hashes = shingle_hashes(words(text))
+    hashes = _shingle_hashes(words(text))
     mh = _minhash()(num_perm=NUM_PERM, seed=1, permutations=_permutations(), scheme=_SCHEME, hashfunc=int)
     mh.update_batch(hashes.tolist())
     return mh.hashvalues.astype(np.uint32), len(hashes)
