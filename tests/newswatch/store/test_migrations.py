@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlmodel import SQLModel
 
 import newswatch.store.tables  # noqa: F401  (registers the tables)
-from newswatch.store import db
+from newswatch.models import Hit
+from newswatch.store import db, matches, session
 
 
 def test_migrations_match_the_models(database):
@@ -54,3 +57,25 @@ def test_postgres_connections_never_prepare_statements(pg_database):
     # made a first cycle's story lookups 5x slower (bench/README.md, "## Fetching at scale")
     with db.engine(pg_database).connect() as connection:
         assert connection.connection.driver_connection.prepare_threshold is None
+
+
+def test_matches_stored_before_follow_ups_are_first_alerts(tmp_path):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    db.upgrade(url, "0004")
+    with db.engine(url).begin() as connection:
+        run = connection.exec_driver_sql
+        run("INSERT INTO sources (id, name, url, consecutive_failures, gone) VALUES (1, 's', 'https://s/', 0, 0)")
+        run("INSERT INTO stories (id, title, article_count, created_at, updated_at) "
+            "VALUES (1, 't', 1, '2026-01-01', '2026-01-01')")
+        run("INSERT INTO articles (id, source_id, url, title, summary, from_summary, fetched_at, stage) "
+            "VALUES (1, 1, 'https://s/1', 't', '', 0, '2026-01-01', 'done')")
+        run("INSERT INTO matches (story_id, article_id, watchlist, terms, snippet, highlights, created_at) "
+            "VALUES (1, 1, 'w', '[]', '', '[]', '2026-01-01')")
+    db.upgrade(url)
+    with db.engine(url).connect() as connection:
+        assert connection.exec_driver_sql("SELECT revision FROM matches").scalars().all() == [0]
+    now = datetime(2026, 1, 2, tzinfo=UTC)
+    with session(url) as current:
+        hit = Hit(terms=[], hits=[], snippet="")
+        assert matches.add(current, 1, 1, "w", hit, now) is None  # still one first alert
+        assert matches.add(current, 1, 1, "w", hit, now, revision=1) is not None
