@@ -13,10 +13,13 @@ Rules of `relate` (pure; the figures behind the thresholds are in bench/README.m
 2. same_event: the event score (`evidence.event_score`: shared names, lead words and salient
    words, against each article's main name missing from the other) must reach EVENT_SCORE, plus
    TIME_PENALTY × hours / window (the story window, `stories.window`, 48 h by default; the sign
-   of hours_apart is ignored): 0.7 at 0 h, 1.0 at the window's end. Reports of one event come
-   close together, and a second event of the same kind a day or two later (a second Idlib
-   strike) shares their words: the evidence asked for grows with the time between them. Further
-   apart than the window is never the same event; unknown time (None) counts as half the window.
+   of hours_apart is ignored): 0.7 at 0 h, 0.9 at half the window, 1.0 at three quarters of it.
+   Reports of one event come close together, and a second event of the same kind a day or two
+   later (a second Idlib strike) shares their words: the evidence asked for grows with the time
+   between them, so that a new event is not lost in an old story; late, differently written
+   reports of an event start a story of their own instead (copies still join across the whole
+   window). Further apart than the window is never the same event; unknown time (None) counts as
+   half the window.
 3. anything else is unrelated. `score` is the Jaccard for a duplicate, the event score otherwise.
 
 Lookup keys (≤ 35): the LSH bands of the signature ("mh:<band>:<hash>", see shingles.py),
@@ -48,7 +51,7 @@ __all__ = ["Fingerprint", "Relation", "fingerprint", "relate"]
 DUP_JACCARD = 0.5
 DUP_CONTAINMENT = 0.6
 EVENT_SCORE = 0.7
-TIME_PENALTY = 0.3
+TIME_PENALTY = 0.4
 WINDOW_HOURS = 48.0
 EVENT_NAMES = 5
 EVENT_SINGLES = 5

@@ -66,7 +66,7 @@ def story_of(config: Config, article_id: int) -> int:
 def test_reports_of_one_event_join_within_the_configured_window(database, window, joins):
     config = configured(database, window=window)
     first = arrive(config, "duvar", FIRST, NOW)
-    later = arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=60))
+    later = arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=55))
     assert (story_of(config, later) == story_of(config, first)) is joins
 
 
