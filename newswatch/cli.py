@@ -298,10 +298,14 @@ def alerts_list(status: list[str] = typer.Option(["pending", "failed", "dead"], 
         rows = deliveries.listing(current, status)
         for delivery, match in rows:
             table.add_row(str(delivery.id), delivery.channel, delivery.status, str(delivery.attempts),
-                          match.watchlist, str(match.story_id), _when(delivery.next_attempt_at),
+                          match.watchlist, _story(match.story_id, match.revision), _when(delivery.next_attempt_at),
                           delivery.last_error or "")
     out.print(table)
     out.print(f"{len(rows)} deliveries")
+
+
+def _story(story_id: int, revision: int) -> str:
+    return f"{story_id} (update {revision})" if revision else str(story_id)
 
 
 @alerts_app.command("retry")

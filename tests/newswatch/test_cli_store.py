@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from sqlmodel import select
 from typer.testing import CliRunner
 
 from newswatch.cli import app
@@ -69,6 +70,17 @@ def test_a_slack_outage_shows_in_alerts_list_and_retry_sends_it_after_recovery(c
     retried = invoke("--config", str(config), "alerts", "retry")
     assert retried.exit_code == 0 and "sent=1" in retried.output
     assert len(slack.payloads) == 2 and "0 deliveries" in invoke("--config", str(config), "alerts", "list").output
+
+
+def test_alerts_list_tells_a_follow_up_from_a_first_alert(config, tmp_path):
+    url = f"sqlite:///{tmp_path}/store.db"
+    with session(url) as current:
+        article = current.exec(select(Article)).first()
+        follow_up = matches.add(current, article.story_id, article.id, "idlib", Hit(["Idlib"], [], "more"), utcnow(),
+                                revision=1)
+        deliveries.enqueue(current, follow_up, "desk", utcnow(), False, utcnow())
+    listed = invoke("--config", str(config), "alerts", "list").output
+    assert f"{article.story_id} (update 1)" in listed and "2 deliveries" in listed
 
 
 def test_a_revoked_webhook_is_dead_and_only_retried_with_dead(config, slack):
