@@ -24,6 +24,13 @@ class IngestCounts:
     new_articles: int = 0
     errors: list[str] = field(default_factory=list)
 
+    def add(self, other: IngestCounts) -> None:
+        self.polled += other.polled
+        self.not_modified += other.not_modified
+        self.failed += other.failed
+        self.new_articles += other.new_articles
+        self.errors += other.errors
+
 
 def plan(config: Config, now: datetime):
     """Sync the configured sources into the store and return the ones due now."""
