@@ -14,9 +14,11 @@ Rules, in the order a request meets them:
    many fails with kind "redirects". Every hop passes the address guard (connectors.addresses).
 4. Conditional GET: If-None-Match / If-Modified-Since from the SourceRequest; 304 → NotModified;
    the new ETag / Last-Modified come back in Fetched.
-5. Status and exception → error kind: connectors.errors (the one table). Bodies: connectors.body
+5. Feeds are parsed where `parse_in` says: an executor (the cycle's process pool, so that parsing
+   hundreds of changed feeds does not hold up this event loop), or here when it gives none.
+6. Status and exception → error kind: connectors.errors (the one table). Bodies: connectors.body
    (size cap and bomb guard). Caching hints → ttl_seconds: connectors.freshness.
-6. Pages: only text/html and application/xhtml+xml bodies are returned (a body without a
+7. Pages: only text/html and application/xhtml+xml bodies are returned (a body without a
    Content-Type is sniffed); anything else is `Page(error="fetch: not an HTML page (…)")`.
 
 A failing source or page is a value (Failed, Page.error), never an exception; an exception the
@@ -32,6 +34,7 @@ import logging
 import ssl
 import zlib
 from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -40,7 +43,7 @@ import httpx
 from connectors.addresses import AddressPolicy
 from connectors.body import ACCEPT_ENCODING, read_body
 from connectors.errors import FeedParseError, FetchError, classify
-from connectors.feeds import parse_document
+from connectors.feeds import ParsedFeed, parse_document
 from connectors.freshness import ttl_seconds
 from connectors.transport import transport
 from newswatch.config.schema import DEFAULTS, FetchSettings
@@ -62,11 +65,14 @@ _KNOWN_ERRORS = (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, zlib.
 
 
 async def fetch_feeds(
-    settings: FetchSettings, requests: list[SourceRequest], *, trusted_hosts: Collection[str] = ()
+    settings: FetchSettings, requests: list[SourceRequest], *, trusted_hosts: Collection[str] = (),
+    parse_in: Callable[[], Executor | None] | None = None,
 ) -> list[FetchResult]:
-    """Fetch and parse every source's feed; one result per request, in the same order."""
+    """Fetch and parse every source's feed; one result per request, in the same order.
+
+    `parse_in()`, asked at each feed that arrived, may name the executor to parse it in."""
     async with _Fetcher(settings, trusted_hosts) as fetcher:
-        return list(await asyncio.gather(*(_fetch_feed(fetcher, r) for r in requests)))
+        return list(await asyncio.gather(*(_fetch_feed(fetcher, r, parse_in) for r in requests)))
 
 
 async def fetch_pages(
@@ -89,10 +95,11 @@ async def fetch_pages(
 
 
 def fetch_feeds_sync(
-    settings: FetchSettings, requests: list[SourceRequest], *, trusted_hosts: Collection[str] = ()
+    settings: FetchSettings, requests: list[SourceRequest], *, trusted_hosts: Collection[str] = (),
+    parse_in: Callable[[], Executor | None] | None = None,
 ) -> list[FetchResult]:
     """`fetch_feeds` for synchronous callers (Prefect sync tasks)."""
-    return asyncio.run(fetch_feeds(settings, requests, trusted_hosts=trusted_hosts))
+    return asyncio.run(fetch_feeds(settings, requests, trusted_hosts=trusted_hosts, parse_in=parse_in))
 
 
 def fetch_pages_sync(
@@ -103,7 +110,8 @@ def fetch_pages_sync(
     return asyncio.run(fetch_pages(settings, urls, trusted_hosts=trusted_hosts, on_page=on_page))
 
 
-async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest) -> FetchResult:
+async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest,
+                      parse_in: Callable[[], Executor | None] | None) -> FetchResult:
     headers = {"Accept": _FEED_ACCEPT}
     if request.etag:
         headers["If-None-Match"] = request.etag
@@ -116,7 +124,7 @@ async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest) -> FetchResult:
     if got.status == 304:
         return _logged(request.url, NotModified(request.name))
     try:
-        feed = parse_document(request.name, got.body or b"", got.url, got.content_type)
+        feed = await _parse(parse_in, request.name, got.body or b"", got.url, got.content_type)
     except FeedParseError as exc:
         return _logged(request.url, Failed(request.name, "parse", str(exc), status=got.status))
     ttl = ttl_seconds(got.headers, feed.ttl, datetime.now(timezone.utc))
@@ -125,6 +133,17 @@ async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest) -> FetchResult:
         last_modified=got.headers.get("last-modified"), status=got.status, final_url=got.url,
         ttl_seconds=ttl,
     ))
+
+
+async def _parse(parse_in: Callable[[], Executor | None] | None, *args) -> ParsedFeed:
+    """`parse_document(*args)` in the executor `parse_in` names, else here."""
+    executor = parse_in() if parse_in is not None else None
+    if executor is not None:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, parse_document, *args)
+        except BrokenExecutor:
+            log.warning("the parsing pool broke; parsing here")
+    return parse_document(*args)
 
 
 async def _fetch_page(fetcher: _Fetcher, url: str) -> Page:

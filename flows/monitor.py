@@ -43,7 +43,8 @@ from newswatch.triage import (TriageCounts, build_index, in_process, language_of
 
 __all__ = ["CycleSummary", "monitor"]
 
-# Below this many pages a process pool costs more to start than it saves.
+# Below this many pages a process pool costs more to start than it saves. Changed feeds count
+# too: each brings new pages, so the pool they start is the one the pages need.
 _POOL_THRESHOLD = 8
 # Page batches handed to triage and not settled yet, at most: beyond, the downloads wait.
 _SETTLE_BACKLOG = 4
@@ -68,7 +69,7 @@ class CycleSummary:
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def fetch_sources(config: Config, batch: list[SourceRequest]):
     """Poll one batch of sources; a failing source is a result, not an exception."""
-    results = fetch_feeds_sync(config.fetch, batch)
+    results = fetch_feeds_sync(config.fetch, batch, parse_in=_POOL.for_feed)
     progress.advance("feeds", len(results))
     progress.advance("failed", sum(isinstance(r, Failed) for r in results))
     return results
@@ -239,8 +240,9 @@ class _Ingesting:
 
 
 class _CyclePool:
-    """The cycle's processes, started by the first page batch big enough, shut at the cycle's end:
-    one per core to read pages, and one to settle stories.
+    """The cycle's processes, started by the first page batch big enough (or enough changed
+    feeds), shut at the cycle's end: one per core to parse feeds and read pages, and one to
+    settle stories.
 
     CPU-bound work goes to processes sized to the cores, not to the event loop. Spawn, because
     forking a process that runs Prefect's threads is unsafe; once per cycle, because a spawned
@@ -254,13 +256,21 @@ class _CyclePool:
         self._executor: ProcessPoolExecutor | None = None
         self._triage: ProcessPoolExecutor | None = None
         self._settling: list[Future] = []
-        self._lock = threading.Lock()  # two extract_articles tasks run at once
+        self._feeds = 0
+        self._lock = threading.Lock()  # fetch_sources and extract_articles tasks run at once
 
     def get(self, pages: int) -> ProcessPoolExecutor | None:
         with self._lock:
             if self._executor is None and pages >= _POOL_THRESHOLD:
                 self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_SPAWN)
             return self._executor
+
+    def for_feed(self) -> ProcessPoolExecutor | None:
+        """The pool to parse a changed feed in: none for the first few of the cycle."""
+        with self._lock:
+            self._feeds += 1
+            feeds = self._feeds
+        return self.get(feeds)
 
     def settle(self, config: Config, index: WatchIndex, texts: list[PageText], now: datetime) -> None:
         """`triage.settle` of a batch's texts in the triage process without waiting, once the cycle
@@ -304,6 +314,7 @@ class _CyclePool:
                 executor.shutdown(wait=False, cancel_futures=True)
         self._executor = self._triage = None
         self._settling.clear()
+        self._feeds = 0
 
 
 def _run_here(function, *args) -> Future:
