@@ -44,7 +44,7 @@ def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestC
     counts = IngestCounts(polled=len(results))
     with session(config.database) as current:
         sources.record(current, results, now)
-        ids = sources.ids_by_name(current)
+        ids = sources.ids_by_name(current, [r.source for r in results if isinstance(r, Fetched)])
     for result in results:
         if isinstance(result, NotModified):
             counts.not_modified += 1

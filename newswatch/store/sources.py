@@ -7,7 +7,7 @@ afresh (no validators, no failures, not gone). `due(now)` is every enabled sourc
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 from sqlmodel import Session, col, or_, select
@@ -49,12 +49,18 @@ def due(session: Session, now: datetime, names: Iterable[str]) -> list[SourceReq
     return [SourceRequest(s.name, s.url, s.etag, s.last_modified) for s in session.exec(query)]
 
 
-def ids_by_name(session: Session) -> dict[str, int]:
-    return {s.name: s.id for s in session.exec(select(Source))}
+def ids_by_name(session: Session, names: Collection[str] | None = None) -> dict[str, int]:
+    """Source name → id, of every source or of those `names`."""
+    query = select(Source.name, Source.id)
+    if names is not None:
+        query = query.where(col(Source.name).in_(list(names)))
+    return dict(session.exec(query).all())
 
 
 def record(session: Session, results: Iterable[FetchResult], now: datetime) -> None:
-    rows = {s.name: s for s in session.exec(select(Source))}
+    results = list(results)
+    # only the batch's rows: the cycle records its sources a batch at a time
+    rows = {s.name: s for s in session.exec(select(Source).where(col(Source.name).in_([r.source for r in results])))}
     for result in results:
         row = rows[result.source]
         row.last_attempt_at = now
