@@ -38,8 +38,8 @@ from newswatch.reading import Reading, read
 from newswatch.store import articles, cycles, reading, session, sources, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
-from newswatch.triage import (TriageCounts, build_index, in_process, language_of, settle, settle_in_process,
-                              triage)
+from newswatch.triage import (TriageCounts, build_index, forget_old_keys, in_process, language_of, settle,
+                              settle_in_process, triage)
 
 __all__ = ["CycleSummary", "monitor"]
 
@@ -107,8 +107,15 @@ def review_health(config: Config):
 
 
 @task(cache_policy=NO_CACHE)
+def forget_keys(config: Config, now: datetime) -> int:
+    """Old fuzzy keys go, while the cycle polls its feeds (a first cycle on old feeds stores
+    ~35 keys an article that the next one drops: ~0.5 s at 4,000 articles, off its critical path)."""
+    return forget_old_keys(config, now)
+
+
+@task(cache_policy=NO_CACHE)
 def triage_articles(config: Config, index: WatchIndex):
-    """Whatever is still `extracted` (feed summaries, a batch lost in a crash); old fuzzy keys go."""
+    """Whatever is still `extracted` (feed summaries, a batch lost in a crash)."""
     return triage(config, utcnow(), index=index)
 
 
@@ -126,6 +133,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     due = in_shard(plan(config, now), shard, shards)  # prefect.yaml: deployment k of n
     batches = _chunks(due, DEFAULTS["feed_batch_size"])
     progress.advance("feeds", 0, total=len(due))
+    forgetting = forget_keys.submit(quote(config), now)
     index = build_index(config)
     with _POOL:  # one process pool for all the cycle's page batches
         ingesting = _Ingesting(config, [fetch_sources.submit(quote(config), quote(b)) for b in batches], now)
@@ -133,6 +141,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
         ingested = ingesting.finish()
         review_health(quote(config))
         triaged = _POOL.settled()
+    forgetting.result()
     swept = triage_articles(quote(config), quote(index))
     progress.advance("matches", swept.matches)
     triaged.add(swept)

@@ -28,8 +28,8 @@ from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
 from newswatch.stories.updates import new_names
 
-__all__ = ["TriageCounts", "build_index", "in_process", "settle", "settle_in_process", "settle_stories",
-           "triage"]
+__all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "settle", "settle_in_process",
+           "settle_stories", "triage"]
 
 
 @dataclass
@@ -49,12 +49,16 @@ def build_index(config: Config) -> WatchIndex:
     return WatchIndex(specs, config.aliases)
 
 
+def forget_old_keys(config: Config, now: datetime) -> int:
+    """Drop the fuzzy keys of articles older than twice the story window (they outlive it for
+    late-arriving copies); how many went."""
+    with session(config.database) as current:
+        return stories.prune_keys(current, now - 2 * config.stories.window)
+
+
 def triage(config: Config, now: datetime, batch: int = 200, index: WatchIndex | None = None) -> TriageCounts:
     """Triage every `extracted` article still waiting; the cycle's sweep after extraction."""
     index, counts = index or build_index(config), TriageCounts()
-    with session(config.database) as current:
-        # fuzzy keys outlive the window twice over, for late-arriving copies; then they go
-        stories.prune_keys(current, now - 2 * config.stories.window)
     while True:
         with session(config.database) as current:
             pending = [a.id for a in articles.pending(current, "extracted", batch)]

@@ -12,10 +12,10 @@ from newswatch.config.schema import Config
 from newswatch.models import Extracted, FeedEntry
 from newswatch.store import articles, session, sources
 from newswatch.store.articles import PageText
-from newswatch.store.tables import Article, Delivery, Match
+from newswatch.store.tables import Article, ArticleKey, Delivery, Match
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
-from newswatch.triage import build_index, settle
+from newswatch.triage import build_index, forget_old_keys, settle
 from tests.support.updates import COPY, FIRST, UPDATE
 
 NOW = datetime(2020, 2, 25, 8, 0, tzinfo=UTC)
@@ -110,3 +110,13 @@ def test_a_follow_up_needs_enough_new_names(database):
     first = arrive(config, "duvar", FIRST, NOW)
     arrive(config, "anadolu", UPDATE, NOW + timedelta(hours=9))
     assert alerts(config) == [(story_of(config, first), 0, first)]
+
+
+def test_fuzzy_keys_are_forgotten_after_twice_the_window(database):
+    config = configured(database)
+    old = arrive(config, "duvar", FIRST, NOW - timedelta(hours=97))
+    recent = arrive(config, "anadolu", UPDATE, NOW - timedelta(hours=95))
+    assert forget_old_keys(config, NOW) > 0
+    with session(config.database) as current:
+        kept = {key.article_id for key in current.exec(select(ArticleKey)).all()}
+    assert kept == {recent} and old not in kept
