@@ -35,6 +35,7 @@ from newswatch.ingest import IngestCounts, ingest, plan
 from newswatch.matching import WatchIndex
 from newswatch.models import Failed, Page, SourceRequest
 from newswatch.reading import Reading, read
+from newswatch.reading import in_process as read_in_process
 from newswatch.store import articles, cycles, reading, session, sources, upgrade
 from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
@@ -83,6 +84,7 @@ class PageJob(NamedTuple):
     title: str
     language: str | None
     metadata: bool  # whether the page must supply title, author or date (the feed lacks one)
+    source: str
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -94,8 +96,8 @@ def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) ->
     """
     extraction = _Extraction(_POOL.get(len(batch)), batch)
     pages = fetch_pages_sync(config.fetch, [job.url for job in batch], on_page=extraction.submit)
-    results = [PageText(job.article_id, reading.extracted if reading else None, page.error,
-                        reading.fingerprint if reading else None, reading.content_hash if reading else None)
+    results = [PageText(job.article_id, reading.extracted, page.error, reading.fingerprint, reading.content_hash,
+                        reading.hits) if reading else PageText(job.article_id, None, page.error)
                for job, page, reading in zip(batch, pages, extraction.results(pages), strict=True)]
     progress.advance("articles", len(results))
     _POOL.settle(config, index, results, utcnow())
@@ -135,7 +137,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     progress.advance("feeds", 0, total=len(due))
     forgetting = forget_keys.submit(quote(config), now)
     index = build_index(config)
-    with _POOL:  # one process pool for all the cycle's page batches
+    with _POOL.start(index):  # one process pool for all the cycle's page batches
         ingesting = _Ingesting(config, [fetch_sources.submit(quote(config), quote(b)) for b in batches], now)
         extracted = _extract_pending(config, index, ingesting)
         ingested = ingesting.finish()
@@ -198,7 +200,7 @@ def _pending_pages(config: Config, ingesting: _Ingesting):
             return
         after = waiting[-1].id
         yield [PageJob(a.id, a.url, a.title, language_of(config, a, names[a.source_id]),
-                       not (a.title and a.author and a.published_at)) for a in waiting]
+                       not (a.title and a.author and a.published_at), names[a.source_id]) for a in waiting]
 
 
 class _Ingesting:
@@ -265,13 +267,16 @@ class _CyclePool:
         self._executor: ProcessPoolExecutor | None = None
         self._triage: ProcessPoolExecutor | None = None
         self._settling: list[Future] = []
+        self._index: WatchIndex | None = None
         self._feeds = 0
         self._lock = threading.Lock()  # fetch_sources and extract_articles tasks run at once
 
     def get(self, pages: int) -> ProcessPoolExecutor | None:
         with self._lock:
             if self._executor is None and pages >= _POOL_THRESHOLD:
-                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_SPAWN)
+                # the readers match pages too: settling stories is the one serial stage
+                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_SPAWN,
+                                                     initializer=read_in_process, initargs=(self._index,))
             return self._executor
 
     def for_feed(self) -> ProcessPoolExecutor | None:
@@ -312,6 +317,11 @@ class _CyclePool:
         self._settling.clear()
         return counts
 
+    def start(self, index: WatchIndex) -> _CyclePool:
+        """The pool for a cycle matching pages against `index` (use as a context manager)."""
+        self._index = index
+        return self
+
     def __enter__(self) -> _CyclePool:
         return self
 
@@ -321,7 +331,7 @@ class _CyclePool:
                 # the processes exit while the cycle sweeps and delivers (~0.9 s for three at
                 # 4,000 articles): their work is collected by now, or cancelled
                 executor.shutdown(wait=False, cancel_futures=True)
-        self._executor = self._triage = None
+        self._executor = self._triage = self._index = None
         self._settling.clear()
         self._feeds = 0
 
@@ -363,7 +373,7 @@ class _Extraction:
 
     def _arguments(self, index: int, page: Page) -> tuple:
         job = self._batch[index]
-        return page.body, page.final_url or page.url, job.title, job.language, job.metadata
+        return page.body, page.final_url or page.url, job.title, job.language, job.metadata, job.source
 
 
 def _report(config: Config, summary: CycleSummary, errors: list[str], outcomes, now) -> None:

@@ -1,10 +1,11 @@
 """Read one article page: its text and metadata, and what the story stage needs of that text.
 
 A top-level, picklable function, run in the cycle's extraction processes: the fingerprint
-(newswatch.stories) and the text hash cost a few ms of CPU an article, which there runs on every
-core alongside extraction instead of in the one process that settles stories. They are computed
+(newswatch.stories), the text hash and, in a process given the watch index (`in_process`), the
+watchlists the article matches cost a few ms of CPU an article, which there runs on every core
+alongside extraction instead of in the one process that settles stories. They are computed
 from what triage would use: the feed's title, else the page's; the page's language, else the
-one the feed or the source configuration gives.
+one the feed or the source configuration gives; the article's source.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newswatch.extract import extract
-from newswatch.models import Extracted
+from newswatch.matching import WatchIndex
+from newswatch.models import Document, Extracted, Hit
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
 
-__all__ = ["Reading", "read"]
+__all__ = ["Reading", "in_process", "read"]
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,20 @@ class Reading:
     extracted: Extracted
     fingerprint: bytes
     content_hash: str | None
+    hits: tuple[tuple[str, Hit], ...] | None = None  # (watchlist, hit); None: not matched here
 
 
-def read(body: bytes, url: str, title: str, language: str | None, metadata: bool = True) -> Reading | None:
+# The watch index of a process that reads pages for a cycle (a pool initializer gives it once).
+_INDEX: list[WatchIndex] = []
+
+
+def in_process(index: WatchIndex) -> None:
+    """Pool initializer: match every page read in this process against `index`."""
+    _INDEX[:] = [index]
+
+
+def read(body: bytes, url: str, title: str, language: str | None, metadata: bool = True,
+         source: str | None = None) -> Reading | None:
     """The reading of a page fetched from `url`, or None when it holds no article text.
 
     metadata=False: the feed gave title, author and date, so the page is not searched for them.
@@ -36,5 +49,6 @@ def read(body: bytes, url: str, title: str, language: str | None, metadata: bool
     found = extract(body, url, metadata)
     if found is None:
         return None
-    found_print = fingerprint(title or found.title or "", found.text, found.language or language)
-    return Reading(found, found_print.to_bytes(), text_hash(found.text))
+    title, language = title or found.title or "", found.language or language
+    hits = tuple(_INDEX[0].match(Document(title, found.text, language, source))) if _INDEX else None
+    return Reading(found, fingerprint(title, found.text, language).to_bytes(), text_hash(found.text), hits)

@@ -91,14 +91,19 @@ def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datet
         found = {a.id: _decoded(a.fingerprint) if a.fingerprint else
                  similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]))
                  for a in claimed}
+        matched = {text.article_id: text.hits for text in texts if text.hits is not None}
         stories.lock(current)
         settled = settle_stories(current, config, claimed, found, now)
         for article in claimed:
             story_id, is_new = settled[article.id]
             counts.articles += 1
             counts.new_stories += is_new
-            _match(current, config, index, article, found[article.id], names[article.source_id], story_id, now,
-                   counts)
+            hits = matched.get(article.id)
+            if hits is None:
+                source = names[article.source_id]
+                hits = index.match(Document(article.title, article.text or "", language_of(config, article, source),
+                                            source))
+            _match(current, config, article, found[article.id], hits, story_id, now, counts)
     return counts
 
 
@@ -117,11 +122,11 @@ def settle_in_process(article_ids: list[int], now: datetime, texts: Sequence[Pag
     return settle(_PROCESS["config"], _PROCESS["index"], article_ids, now, texts)
 
 
-def _match(current, config: Config, index: WatchIndex, article: Article, article_print: similarity.Fingerprint,
-           source: str, story_id: int, now: datetime, counts: TriageCounts) -> None:
-    document = Document(article.title, article.text or "", language_of(config, article, source), source)
+def _match(current, config: Config, article: Article, article_print: similarity.Fingerprint,
+           hits: Sequence[tuple[str, Hit]], story_id: int, now: datetime, counts: TriageCounts) -> None:
+    """Record the article's matches (computed with its text, by the reader or by settle)."""
     follow_up = config.stories.follow_up
-    for name, hit in index.match(document):
+    for name, hit in hits:
         watchlist = config.watchlist(name)
         if watchlist.max_age and article.published_at and article.published_at < now - watchlist.max_age:
             continue

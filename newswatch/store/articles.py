@@ -29,10 +29,11 @@ class PageText:
     article_id: int
     extracted: Extracted | None
     error: str | None = None
-    # computed with the text by newswatch.reading; without them triage computes the fingerprint
-    # and this the hash
+    # computed with the text by newswatch.reading; without them triage computes the fingerprint,
+    # this the hash and triage the matches
     fingerprint: bytes | None = None
     content_hash: str | None = None
+    hits: tuple | None = None  # ((watchlist, Hit), ...) of the article as triage will store it
 
 
 def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now: datetime) -> list[int]:

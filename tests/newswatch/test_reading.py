@@ -41,3 +41,22 @@ def test_a_page_without_an_article_reads_as_none_and_a_reading_pickles():
     assert read(b"<html><body><nav>Home</nav></body></html>", "https://x.example/", "t", None) is None
     reading = read(HTML, PAGE["url"], "t", "en")
     assert pickle.loads(pickle.dumps(reading)) == reading
+
+
+def test_a_process_given_the_watch_index_matches_what_it_reads_as_triage_would():
+    from newswatch import reading as module
+    from newswatch.matching import WatchIndex, WatchSpec
+    from newswatch.models import Document
+
+    plain = read(HTML, PAGE["url"], "A feed title", "en", source="wire")
+    assert plain.hits is None  # no index here: triage matches
+    word = max(plain.extracted.text.split(), key=len).strip(".,;:\"'()")
+    index = WatchIndex([WatchSpec("found", word), WatchSpec("elsewhere", word, sources=["other"]),
+                        WatchSpec("absent", "zzyzx")])
+    module.in_process(index)
+    try:
+        matched = read(HTML, PAGE["url"], "A feed title", "en", source="wire")
+    finally:
+        module._INDEX.clear()
+    expected = index.match(Document("A feed title", matched.extracted.text, matched.extracted.language or "en", "wire"))
+    assert [name for name, _ in matched.hits] == ["found"] and list(matched.hits) == expected
