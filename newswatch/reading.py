@@ -35,9 +35,9 @@ class Reading:
 _INDEX: list[WatchIndex] = []
 
 
-def in_process(index: WatchIndex) -> None:
-    """Pool initializer: match every page read in this process against `index`."""
-    _INDEX[:] = [index]
+def in_process(index: WatchIndex | None) -> None:
+    """Pool initializer: match every page read in this process against `index` (None: not here)."""
+    _INDEX[:] = [index] if index is not None else []
 
 
 def read(body: bytes, url: str, title: str, language: str | None, metadata: bool = True,
