@@ -88,7 +88,7 @@ class PageJob(NamedTuple):
 
 
 @task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) -> None:
+def extract_articles(config: Config, batch: list[PageJob]) -> None:
     """Fetch and read one batch of article pages, then hand the texts to triage, which stores them.
 
     Triage here rather than after the last batch, so that it overlaps the other batches' downloads
@@ -100,7 +100,7 @@ def extract_articles(config: Config, index: WatchIndex, batch: list[PageJob]) ->
                         reading.hits) if reading else PageText(job.article_id, None, page.error)
                for job, page, reading in zip(batch, pages, extraction.results(pages), strict=True)]
     progress.advance("articles", len(results))
-    _POOL.settle(config, index, results, utcnow())
+    _POOL.settle(config, results, utcnow())
 
 
 @task(cache_policy=NO_CACHE)
@@ -139,7 +139,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     index = build_index(config)
     with _POOL.start(index):  # one process pool for all the cycle's page batches
         ingesting = _Ingesting(config, [fetch_sources.submit(quote(config), quote(b)) for b in batches], now)
-        extracted = _extract_pending(config, index, ingesting)
+        extracted = _extract_pending(config, ingesting)
         ingested = ingesting.finish()
         review_health(quote(config))
         triaged = _POOL.settled()
@@ -158,7 +158,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     return asdict(summary)
 
 
-def _extract_pending(config: Config, index: WatchIndex, ingesting: _Ingesting) -> int:
+def _extract_pending(config: Config, ingesting: _Ingesting) -> int:
     """Run extract_articles on the pending pages, two batches at a time: how many pages were read.
 
     Two, so that one batch downloads while the pool extracts the other's last pages (bench/
@@ -174,7 +174,7 @@ def _extract_pending(config: Config, index: WatchIndex, ingesting: _Ingesting) -
         read += len(done)
 
     for batch in _pending_pages(config, ingesting):
-        running.append((batch, extract_articles.submit(quote(config), quote(index), quote(batch))))
+        running.append((batch, extract_articles.submit(quote(config), quote(batch))))
         if len(running) == 2:
             finish()
     while running:
@@ -286,10 +286,10 @@ class _CyclePool:
             feeds = self._feeds
         return self.get(feeds)
 
-    def settle(self, config: Config, index: WatchIndex, texts: list[PageText], now: datetime) -> None:
-        """`triage.settle` of a batch's texts in the triage process without waiting, once the cycle
-        has a pool (see `settled`); here otherwise."""
-        article_ids = [text.article_id for text in texts]
+    def settle(self, config: Config, texts: list[PageText], now: datetime) -> None:
+        """`triage.settle` of a batch's texts (against the index `start` gave) in the triage process
+        without waiting, once the cycle has a pool (see `settled`); here otherwise."""
+        article_ids, index = [text.article_id for text in texts], self._index
         with self._lock:
             if self._triage is None and self._executor is not None:
                 self._triage = ProcessPoolExecutor(max_workers=1, mp_context=_SPAWN, initializer=in_process,

@@ -28,7 +28,7 @@ def test_batches_go_to_triage_without_waiting_until_the_backlog_is_full(monkeypa
 
     def hand(batches: int) -> None:
         for number in range(batches):
-            pool.settle(None, None, [PageText(number, None)], NOW)
+            pool.settle(None, [PageText(number, None)], NOW)
             handed.append(number)
 
     first = threading.Thread(target=hand, args=(_SETTLE_BACKLOG,))
