@@ -41,12 +41,26 @@ def story_text(event: int, outlet: int) -> str:
     return distinct_text(event, "talks ceasefire") + edits[outlet]
 
 
+def _empty(url: str) -> None:
+    with db.engine(url).begin() as connection:
+        connection.execute(sa.text("TRUNCATE deliveries, matches, story_keys, article_keys, articles, "
+                                   "stories, sources, cycles RESTART IDENTITY CASCADE"))
+
+
+def _triage_together(config, now: datetime, workers: int = 2) -> None:
+    """`workers` processes triaging the store at the same moment; each must exit cleanly."""
+    started = [subprocess.Popen([sys.executable, "-c", TRIAGE, str(config), now.isoformat()], cwd=ROOT,
+                                stdin=subprocess.PIPE, text=True) for _ in range(workers)]
+    for worker in started:
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+    assert [worker.wait(timeout=120) for worker in started] == [0] * workers
+
+
 @pytest.fixture
 def workload(pg_database, tmp_path):
     """EVENTS events, each carried by 3 outlets with syndication edits, all extracted and waiting."""
-    with db.engine(pg_database).begin() as connection:
-        connection.execute(sa.text("TRUNCATE deliveries, matches, story_keys, article_keys, articles, "
-                                   "stories, sources, cycles RESTART IDENTITY CASCADE"))
+    _empty(pg_database)
     outlets = [SourceConfig(name=f"outlet{n}", url=f"https://outlet{n}.example/rss") for n in range(3)]
     with session(pg_database) as current:
         sources.sync(current, outlets)
@@ -69,12 +83,7 @@ def workload(pg_database, tmp_path):
 
 def test_two_workers_make_one_story_and_one_alert_per_event(workload):
     url, config = workload
-    workers = [subprocess.Popen([sys.executable, "-c", TRIAGE, str(config), NOW.isoformat()], cwd=ROOT,
-                                stdin=subprocess.PIPE, text=True) for _ in range(2)]
-    for worker in workers:
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    _triage_together(config, NOW)
     with db.engine(url).connect() as connection:
         count = lambda sql: connection.execute(sa.text(sql)).scalar_one()  # noqa: E731
         assert count("SELECT count(*) FROM articles WHERE stage = 'done'") == 3 * EVENTS
@@ -88,9 +97,7 @@ def test_two_workers_make_one_story_and_one_alert_per_event(workload):
 @pytest.fixture
 def updates(pg_database, tmp_path):
     """A story alerted hours ago, and four outlets' reports of a significant update, waiting."""
-    with db.engine(pg_database).begin() as connection:
-        connection.execute(sa.text("TRUNCATE deliveries, matches, story_keys, article_keys, articles, "
-                                   "stories, sources, cycles RESTART IDENTITY CASCADE"))
+    _empty(pg_database)
     outlets = [SourceConfig(name=f"outlet{n}", url=f"https://outlet{n}.example/rss", language="en") for n in range(5)]
     config = tmp_path / "newswatch.yaml"
     config.write_text(textwrap.dedent(f"""\
@@ -112,8 +119,7 @@ def updates(pg_database, tmp_path):
             articles.attach_text(current, [PageText(new, Extracted(text=article[1], language="en"))])
 
     waiting(0, FIRST, NOW - timedelta(hours=10))
-    subprocess.run([sys.executable, "-c", TRIAGE.replace("sys.stdin.readline()", "pass"), str(config),
-                    (NOW - timedelta(hours=10)).isoformat()], cwd=ROOT, check=True)
+    _triage_together(config, NOW - timedelta(hours=10), workers=1)
     for outlet in range(1, 5):
         waiting(outlet, (UPDATE[0], f"{UPDATE[1]}\nReporting by desk {outlet}."), NOW)
     return pg_database, config
@@ -121,12 +127,7 @@ def updates(pg_database, tmp_path):
 
 def test_two_workers_send_one_follow_up_of_one_update(updates):
     url, config = updates
-    workers = [subprocess.Popen([sys.executable, "-c", TRIAGE, str(config), NOW.isoformat()], cwd=ROOT,
-                                stdin=subprocess.PIPE, text=True) for _ in range(2)]
-    for worker in workers:
-        worker.stdin.write("go\n")
-        worker.stdin.flush()
-    assert [worker.wait(timeout=120) for worker in workers] == [0, 0]
+    _triage_together(config, NOW)
     with db.engine(url).connect() as connection:
         rows = connection.execute(sa.text("SELECT story_id, revision FROM matches ORDER BY revision")).all()
         stories = connection.execute(sa.text("SELECT count(DISTINCT story_id) FROM articles")).scalar_one()
