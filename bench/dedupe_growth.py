@@ -144,6 +144,13 @@ def _settle(url: str, config: Config, article_id: int, found) -> bool:
         return settle_stories(current, config, [article], {article_id: found}, NOW)[article_id][1]
 
 
+def empty_postgres(url: str) -> None:
+    """Drop every table of the PostgreSQL database at `url` (bench/fetch_bench.py uses it too)."""
+    with db.engine(url).begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    db.engine(url).dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
@@ -163,8 +170,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             url = args.postgres or f"sqlite:///{Path(folder) / 'store.db'}"
             if args.postgres:
-                with db.engine(url).begin() as connection:
-                    connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+                empty_postgres(url)
             build(url, size, recent, random.Random(size))
             result = measure(url, new_articles, prune=not args.no_prune, batch=args.batch)
             print(f"{size:>8,} {result['median_ms']:>10.2f} {result['p95_ms']:>8.2f} "

@@ -224,7 +224,9 @@ def bench_size(corpus: Corpus, args, api: str, work: Path) -> dict:
                          [NEWSWATCH, "--config", str(empty), "run", "--once"], env, folder, web) for k in range(3)]
         results["startup"] = startup
         if args.postgres:
-            _empty_postgres(args.postgres)
+            from dedupe_growth import empty_postgres  # the first cycle meets a new store
+
+            empty_postgres(args.postgres)
         config = newswatch_config(folder / "newswatch", corpus, web.port, args.concurrency, args.per_host,
                                   args.postgres)
         command = [NEWSWATCH, "--config", str(config), "run", "--once"]
@@ -238,18 +240,6 @@ def bench_size(corpus: Corpus, args, api: str, work: Path) -> dict:
         results["alerts"] = len(alerts.read_text(encoding="utf-8").splitlines()) if alerts.exists() else 0
         results["expected"] = corpus.expected_topics()
     return results
-
-
-def _empty_postgres(url: str) -> None:
-    """Drop every table of the database at `url`, so that the first cycle meets a new store."""
-    import sqlalchemy as sa
-
-    from newswatch.store.db import normalise_url
-
-    engine = sa.create_engine(normalise_url(url))
-    with engine.begin() as connection:
-        connection.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def report(all_results: list[dict]) -> None:
