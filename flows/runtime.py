@@ -23,7 +23,8 @@ from collections.abc import Iterator
 
 import httpx
 
-__all__ = ["RETENTION", "free_port", "local_server", "prefect_defaults", "unwind_on_sigterm", "wait_healthy"]
+__all__ = ["RETENTION", "free_port", "foreground_run", "local_server", "prefect_defaults", "unwind_on_sigterm",
+           "wait_healthy"]
 
 DATA_DIR = Path("data")
 RETENTION = "P14D"  # ISO 8601; ~15-20 KB of Prefect database per task run, kept forever by default
@@ -50,6 +51,25 @@ def prefect_defaults(data_dir: Path = DATA_DIR) -> None:
         defaults["PREFECT_HOME"] = str(home.resolve())
     for key, value in defaults.items():
         os.environ.setdefault(key, value)
+
+
+@contextmanager
+def foreground_run() -> Iterator[None]:
+    """Settings for a flow run called from a command (`run --once`, `demo`), not a deployment's.
+
+    No heartbeats: Prefect sends them so that an automation can mark a deployment's run whose
+    process died as crashed; a command reports its own end, and at the end of every sync flow run
+    Prefect joins the heartbeat thread, which sleeps in 1-s steps (0-1 s, 0.5 s on average, of
+    pure waiting). Deployments (`serve`, workers) keep them. A PREFECT_FLOWS_HEARTBEAT_FREQUENCY
+    the user set wins.
+    """
+    if os.environ.get("PREFECT_FLOWS_HEARTBEAT_FREQUENCY"):
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 @contextmanager

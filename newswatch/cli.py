@@ -84,7 +84,7 @@ def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit.
 
 
 def _run_cycle(config_path: Path) -> dict | None:
-    from flows.runtime import prefect_defaults
+    from flows.runtime import foreground_run, prefect_defaults
 
     # on a terminal: live progress bars instead of Prefect's per-task log lines; in a service or
     # CI: no bars, only the summary line
@@ -92,7 +92,7 @@ def _run_cycle(config_path: Path) -> dict | None:
     prefect_defaults()
     from flows.monitor import monitor
 
-    with _live_progress():
+    with _live_progress(), foreground_run():
         state = monitor(str(config_path.resolve()), return_state=True)
     if not state.is_completed():
         err.print(f"[red]cycle failed[/red]: {state.message}")
