@@ -255,10 +255,11 @@ class _CyclePool:
     feeds), shut at the cycle's end: one per core to parse feeds and read pages, and one to
     settle stories.
 
-    CPU-bound work goes to processes sized to the cores, not to the event loop. Spawn, because
-    forking a process that runs Prefect's threads is unsafe; once per cycle, because a spawned
-    worker spends ~0.3 s of CPU on its imports: a pool per batch of pages cost ~20 s of CPU at
-    4,000 articles, half the stage (bench/README.md, "## Fetching at scale"). Settling stories
+    CPU-bound work goes to processes sized to the cores, not to the event loop. Forked from a
+    fork server (`_WORKERS`), because forking this process, which runs Prefect's threads, is
+    unsafe, while a spawned worker spends ~0.9 s of CPU on its imports and first use before its
+    first page; once per cycle, because a pool per batch of pages cost ~20 s of CPU at 4,000
+    articles, half the stage (bench/README.md, "## Fetching at scale"). Settling stories
     is serial (one batch at a time holds the story lock), so it gets a process of its own rather
     than competing for this process's GIL with the downloads.
     """
@@ -275,7 +276,7 @@ class _CyclePool:
         with self._lock:
             if self._executor is None and pages >= _POOL_THRESHOLD:
                 # the readers match pages too: settling stories is the one serial stage
-                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_SPAWN,
+                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_WORKERS,
                                                      initializer=read_in_process, initargs=(self._index,))
             return self._executor
 
@@ -292,7 +293,7 @@ class _CyclePool:
         article_ids, index = [text.article_id for text in texts], self._index
         with self._lock:
             if self._triage is None and self._executor is not None:
-                self._triage = ProcessPoolExecutor(max_workers=1, mp_context=_SPAWN, initializer=in_process,
+                self._triage = ProcessPoolExecutor(max_workers=1, mp_context=_WORKERS, initializer=in_process,
                                                    initargs=(config, index))
             triage_process = self._triage
         if triage_process is None:
@@ -351,7 +352,12 @@ def _count_matches(future: Future) -> None:
         progress.advance("matches", future.result().matches)
 
 
-_SPAWN = multiprocessing.get_context("spawn")
+# The fork server imports what the workers run once, the first time a cycle needs processes, and
+# stays for the life of this process (every cycle of `serve`): a worker forked from it costs
+# ~0.06 s of CPU before its first page, a spawned one ~0.9 s (three a cycle). It starts fresh,
+# not forked from here, so it holds none of Prefect's threads.
+_WORKERS = multiprocessing.get_context("forkserver")
+_WORKERS.set_forkserver_preload(["newswatch.reading", "newswatch.triage", "datasketch", "trafilatura", "wordfreq"])
 _POOL = _CyclePool()
 
 
