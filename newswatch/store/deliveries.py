@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from newswatch.models import Alert
 from newswatch.store._sql import insert_ignore
-from newswatch.store.stories import sources_of
+from newswatch.store.stories import stories_sources
 from newswatch.store.tables import Article, Delivery, Match, Source
 
 __all__ = ["LEASE", "Claimed", "claim", "enqueue", "listing", "mark_failed", "mark_sent",
@@ -51,38 +51,42 @@ def sent_at_once_since(session: Session, watchlist: str, channel: str, since: da
 
 
 def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> list[Claimed]:
-    """Take up to `limit` due deliveries of `channel`; the caller commits before sending."""
+    """Take up to `limit` due deliveries of `channel`, oldest first; the caller commits before sending.
+
+    One conditional UPDATE for them all: a delivery another worker took meanwhile is no longer
+    due (its lease ends in the future), so it is not taken again."""
     due = session.exec(
-        select(Delivery.id, Delivery.status, Delivery.next_attempt_at)
-        .where(Delivery.channel == channel, col(Delivery.status).in_(_CLAIMABLE))
-        .where(col(Delivery.next_attempt_at) <= now)
+        select(Delivery.id).where(Delivery.channel == channel, col(Delivery.status).in_(_CLAIMABLE),
+                                  col(Delivery.next_attempt_at) <= now)
         .order_by(col(Delivery.id)).limit(limit)
     ).all()
-    claimed = []
-    for delivery_id, status, not_before in due:
-        taken = session.execute(
-            sa.update(Delivery).where(col(Delivery.id) == delivery_id, col(Delivery.status) == status,
-                                      col(Delivery.next_attempt_at) == not_before)
-            .values(status="sending", next_attempt_at=now + LEASE, attempts=Delivery.attempts + 1)
-        ).rowcount
-        if taken:
-            claimed.append(delivery_id)
-    rows = [session.get(Delivery, i) for i in claimed]
-    return [Claimed(_alert(session, row.id), row.attempts, row.digest) for row in rows]
+    if not due:
+        return []
+    table = Delivery.__table__
+    taken = session.execute(
+        table.update().where(table.c.id.in_(due), table.c.status.in_(_CLAIMABLE), table.c.next_attempt_at <= now)
+        .values(status="sending", next_attempt_at=now + LEASE, attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.attempts, table.c.digest)
+    ).all()
+    alerts = _alerts(session, sorted(row.id for row in taken))
+    return [Claimed(alerts[row.id], row.attempts, row.digest) for row in sorted(taken)]
 
 
-def _alert(session: Session, delivery_id: int) -> Alert:
-    delivery = session.get(Delivery, delivery_id)
-    match = session.get(Match, delivery.match_id)
-    article = session.get(Article, match.article_id)
-    source = session.get(Source, article.source_id)
-    others = [name for name, _ in sources_of(session, match.story_id) if name != source.name]
-    return Alert(
-        watchlist=match.watchlist, story_id=match.story_id, title=article.title, url=article.url,
-        source=source.name, published=article.published_at, terms=list(match.terms),
-        snippet=match.snippet, highlights=[tuple(h) for h in match.highlights],
-        also_reported_by=list(dict.fromkeys(others)), delivery_id=delivery_id, revision=match.revision,
-    )
+def _alerts(session: Session, delivery_ids: list[int]) -> dict[int, Alert]:
+    """The alert of each delivery, read in two queries (the deliveries, then their stories' sources)."""
+    rows = session.execute(
+        sa.select(Delivery.id, Match, Article.title, Article.url, Article.published_at, Source.name)
+        .join(Match, col(Match.id) == col(Delivery.match_id)).join(Article, col(Article.id) == col(Match.article_id))
+        .join(Source, col(Source.id) == col(Article.source_id)).where(col(Delivery.id).in_(delivery_ids))
+    ).all()
+    carried = stories_sources(session, {match.story_id for _, match, *_ in rows})
+    return {delivery_id: Alert(
+        watchlist=match.watchlist, story_id=match.story_id, title=title, url=url, source=source,
+        published=published, terms=list(match.terms), snippet=match.snippet,
+        highlights=[tuple(h) for h in match.highlights],
+        also_reported_by=list(dict.fromkeys(name for name in carried.get(match.story_id, ()) if name != source)),
+        delivery_id=delivery_id, revision=match.revision,
+    ) for delivery_id, match, title, url, published, source in rows}
 
 
 def mark_sent(session: Session, delivery_ids: Iterable[int], now: datetime) -> None:

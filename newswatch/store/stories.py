@@ -1,16 +1,17 @@
 """Stories around the decisions (store.ledger makes those): the lock that serialises them across
-workers, forgetting old fuzzy keys, and a story's sources."""
+workers, forgetting old fuzzy keys, and the stories' sources."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from newswatch.store.tables import Article, ArticleKey
 
-__all__ = ["lock", "prune_keys", "sources_of"]
+__all__ = ["lock", "prune_keys", "stories_sources"]
 
 # any constant: the advisory lock that serialises story decisions across workers on PostgreSQL
 _STORY_LOCK = 7_361_001
@@ -31,10 +32,13 @@ def prune_keys(session: Session, before: datetime) -> int:
     return session.execute(sa.delete(ArticleKey).where(col(ArticleKey.at) < before)).rowcount
 
 
-def sources_of(session: Session, story_id: int) -> list[tuple[str, str]]:
-    """(source name, article URL) of every article in the story, oldest first."""
+def stories_sources(session: Session, story_ids: Iterable[int]) -> dict[int, list[str]]:
+    """The source names of each story's articles, oldest article first."""
     from newswatch.store.tables import Source
 
-    query = (select(Source.name, Article.url).join(Source, col(Source.id) == col(Article.source_id))
-             .where(Article.story_id == story_id).order_by(col(Article.id)))
-    return [(name, url) for name, url in session.exec(query)]
+    query = (sa.select(Article.story_id, Source.name).join(Source, col(Source.id) == col(Article.source_id))
+             .where(col(Article.story_id).in_(list(story_ids))).order_by(col(Article.id)))
+    found: dict[int, list[str]] = {}
+    for story_id, name in session.execute(query):
+        found.setdefault(story_id, []).append(name)
+    return found
