@@ -9,11 +9,17 @@ Rules:
   count. A prefix pattern's final atom matches any word that starts with it.
 - Case-sensitive (`case:`) atoms compare the token's original surface folded with keep_case=True,
   so accents and the other normalisations still apply but letter case must agree.
+- `appearance(pattern)` is a regex that finds, in a document's folded fields (`folded(doc)`),
+  every place the pattern can occur and then some: each atom's letters, with an optional
+  hyphen or apostrophe between any two (a token joining a compound's parts), its atoms and slots
+  separated by any non-word characters. No search finds it: the pattern is in no token. A
+  search is ~50 times cheaper than tokenizing the text (news text: ~1 ms).
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
@@ -21,7 +27,8 @@ from typing import NamedTuple
 from newswatch.matching.text import Token, fold, tokenize, words
 from newswatch.models import Document
 
-__all__ = ["FIELDS", "Analysed", "FieldView", "Pattern", "analyse", "compile_pattern", "find", "vocabulary"]
+__all__ = ["FIELDS", "Analysed", "FieldView", "Pattern", "analyse", "appearance", "compile_pattern", "find", "folded",
+           "vocabulary"]
 
 FIELDS = ("title", "text")
 
@@ -65,6 +72,23 @@ def compile_pattern(raw: str, *, prefix: bool = False, case: bool = False) -> Pa
         parts = tuple(slot[0][0] for slot in slots[-count:])
         slots[-count:] = [(parts, (atom,))]
     return Pattern(tuple(slots), prefix, case)
+
+
+def appearance(pattern: Pattern) -> re.Pattern[str]:
+    """A regex found in `folded(doc)` wherever the pattern occurs in one of the doc's fields."""
+    def atom(text: str) -> str:
+        return "[-']?".join(map(re.escape, text))
+
+    def run(atoms: tuple[Atom, ...]) -> str:
+        return r"\W*".join(atom(a.text) for a in atoms)
+
+    return re.compile(r"\W*".join("(?:" + "|".join(map(run, slot)) + ")" for slot in pattern.slots))
+
+
+@lru_cache(maxsize=64)
+def folded(doc: Document) -> str:
+    """The document's fields, folded as tokenizing folds them, one line apart."""
+    return fold(doc.title or "") + "\n" + fold(doc.text or "")
 
 
 class FieldView:

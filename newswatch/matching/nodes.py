@@ -14,15 +14,20 @@ Rules:
   of its spellings); AND and NEAR need all their operands' clauses; OR one clause joining one
   clause of each branch; NOT needs nothing. `anchors()` is the cheapest clause, None if there are
   none. The index looks documents up by anchors, then checks the clauses, then evaluates.
+- `possible(text)` is a cheap necessary condition, on a document's folded fields (`folded`): False
+  only when the node cannot match. A leaf asks that its `appearance` regex be found; AND, NEAR
+  and field: that every operand be possible; OR that one be; NOT is always possible.
 - `pos` (where the node starts in the query) is for error messages and never part of equality.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import NamedTuple
 
-from newswatch.matching.document import Analysed, Pattern, compile_pattern, find
+from newswatch.matching.document import Analysed, Pattern, appearance, compile_pattern, find
 from newswatch.models import TermHit
 
 __all__ = ["And", "Field", "Leaf", "Near", "Node", "Not", "Or", "Phrase", "Prefix", "Term"]
@@ -67,6 +72,10 @@ class Node:
     def anchors(self) -> frozenset[Key] | None:
         """The cheapest clause, to look the node up by; None when it needs nothing."""
         return _cheapest(self.clauses())
+
+    def possible(self, folded: str) -> bool:
+        """False only when the node cannot match a document whose folded fields are `folded`."""
+        return all(child.possible(folded) for child in self.children())
 
     def positional(self) -> bool:
         """Whether the node has word positions (can be an operand of NEAR)."""
@@ -119,6 +128,13 @@ class Leaf(Positional):
 
     def _text(self) -> str:
         raise NotImplementedError
+
+    @cached_property
+    def _appearance(self) -> re.Pattern[str]:  # compiled on first use: an index may hold 10,000s
+        return appearance(self.pattern)
+
+    def possible(self, folded: str) -> bool:
+        return self._appearance.search(folded) is not None
 
     def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
         term = self.term
@@ -281,6 +297,9 @@ class Not(Node):
     def children(self) -> tuple[Node, ...]:
         return (self.child,)
 
+    def possible(self, folded: str) -> bool:
+        return True  # x being possible says nothing about NOT x
+
     def match(self, doc: Analysed, scope: Scope) -> Hits | None:
         return None if self.child.match(doc, scope) is not None else ()
 
@@ -334,6 +353,9 @@ class Or(Positional):
 
     def occurrences(self, doc: Analysed, scope: Scope) -> list[Occurrence]:
         return [o for item in self.items for o in item.occurrences(doc, scope)]  # type: ignore[attr-defined]
+
+    def possible(self, folded: str) -> bool:
+        return any(item.possible(folded) for item in self.items)
 
     def match(self, doc: Analysed, scope: Scope) -> Hits | None:
         found = [hits for item in self.items if (hits := item.match(doc, scope)) is not None]

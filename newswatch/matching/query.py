@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from newswatch.matching.document import FIELDS, analyse
+from newswatch.matching.document import FIELDS, analyse, folded
 from newswatch.matching.nodes import Node
 from newswatch.matching.parser import parse
 from newswatch.matching.snippet import make_snippet
@@ -41,6 +41,10 @@ class Query:
         hits = sorted(kept, key=lambda h: (FIELDS.index(h.field), h.start, h.end))
         snippet, highlights = make_snippet(doc, hits)
         return Hit(terms=terms, hits=hits, snippet=snippet, highlights=highlights)
+
+    def possible(self, doc: Document) -> bool:
+        """False only when `doc` cannot match: a check without tokenizing (nodes.py, `possible`)."""
+        return self.root.possible(folded(doc))
 
     def describe(self) -> str:
         """Canonical query text; it compiles back to an equal query."""

@@ -92,6 +92,50 @@ def test_index_matches_evaluating_every_spec(specs: list[WatchSpec], docs: list[
         assert index.match(doc) == evaluate_each(specs, doc)
 
 
+@settings(max_examples=300, deadline=None)
+@given(QUERY_TEXT, DOCS)
+def test_a_query_is_possible_wherever_it_matches(text: str, docs: list[Document]) -> None:
+    query = compile_query(text, ALIASES)
+    for doc in docs:
+        assert query.evaluate(doc) is None or query.possible(doc)
+
+
+# (query, title, text): each matches, in a way a literal search for the query's words would miss
+TRICKY = [
+    ("deescalation", "", "talks on de-escalation"),  # the text's compound, joined
+    ("de-escalation", "", "a deescalation zone"),
+    ('"de escalation zone"', "", "the de-escalation zone"),
+    ("russias", "", "Russia's troops"),
+    ("Idlib", "", "İDLİB"),
+    ("strasse", "", "die Straße"),  # ß folds to ss
+    ('"北京"', "", "会谈在北京举行"),  # a Han character is a word of its own
+    ("नमस्ते", "", "उसने नमस्ते कहा"),  # combining marks inside the word
+    ("negotiat*", "", "NEGOTIATIONS resumed"),
+    ("case:US", "", "the US said"),
+    ('"Sochi agreement"', "", "Sochi — agreement"),
+    ("Putin NEAR/2 Erdoğan", "", "Erdogan met Putin"),
+    ("title:Idlib AND talks", "Idlib", "talks"),
+    ("Aleppo OR Idlib", "", "Idlib"),
+    ("Idlib NOT Aleppo", "", "Idlib"),
+]
+
+
+@pytest.mark.parametrize(("text", "title", "body"), TRICKY, ids=[case[0] for case in TRICKY])
+def test_a_query_is_possible_where_its_words_are_spelt_otherwise(text: str, title: str, body: str) -> None:
+    query, doc = compile_query(text), Document(title, body)
+    assert query.evaluate(doc) is not None
+    assert query.possible(doc)
+
+
+def test_possible_rules_out_a_phrase_whose_words_are_apart() -> None:
+    doc = Document("Grain prices", "Wheat rose; a deal on fuel was signed.")
+    for text in ('"grain deal"', '"grain deal" OR "fuel price"', '"grain deal" AND signed'):
+        query = compile_query(text)
+        assert not query.possible(doc) and query.evaluate(doc) is None
+    assert compile_query('"deal on fuel"').possible(doc)
+    assert compile_query('signed NOT "grain deal"').possible(doc)
+
+
 def test_random_queries_do_match_sometimes() -> None:
     """Guard for the property above: the generated queries and documents are not all misses."""
     index = WatchIndex([WatchSpec("a", "Idlib OR Turkey"), WatchSpec("b", "negotiat* NEAR/2 Putin")])
