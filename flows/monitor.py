@@ -354,10 +354,14 @@ def _count_matches(future: Future) -> None:
 
 # The fork server imports what the workers run once, the first time a cycle needs processes, and
 # stays for the life of this process (every cycle of `serve`): a worker forked from it costs
-# ~0.06 s of CPU before its first page, a spawned one ~0.9 s (three a cycle). It starts fresh,
-# not forked from here, so it holds none of Prefect's threads.
-_WORKERS = multiprocessing.get_context("forkserver")
-_WORKERS.set_forkserver_preload(["newswatch.reading", "newswatch.triage", "datasketch", "trafilatura", "wordfreq"])
+# ~0.06 s of CPU before its first page, a spawned one ~0.9 s (three a cycle).
+# It starts fresh, not forked from here, so it holds none of Prefect's threads. Spawned workers
+# where there is no fork server (Windows).
+if "forkserver" in multiprocessing.get_all_start_methods():
+    _WORKERS = multiprocessing.get_context("forkserver")
+    _WORKERS.set_forkserver_preload(["newswatch.reading", "newswatch.triage", "datasketch", "trafilatura", "wordfreq"])
+else:
+    _WORKERS = multiprocessing.get_context("spawn")
 _POOL = _CyclePool()
 
 
