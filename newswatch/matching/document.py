@@ -12,8 +12,8 @@ Rules:
 - `appearance(pattern)` is a regex that finds, in a document's folded fields (`folded(doc)`),
   every place the pattern can occur and then some: each atom's letters, with an optional
   hyphen or apostrophe between any two (a token joining a compound's parts), its atoms and slots
-  separated by any non-word characters. No search finds it: the pattern is in no token. A
-  search is ~50 times cheaper than tokenizing the text (news text: ~1 ms).
+  separated by any non-word characters. No search finds it: the pattern is in no token. On a
+  news text a search costs ~4 µs, tokenizing the text ~0.7 ms.
 """
 
 from __future__ import annotations

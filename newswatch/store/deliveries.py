@@ -68,7 +68,7 @@ def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> li
         .values(status="sending", next_attempt_at=now + LEASE, attempts=table.c.attempts + 1)
         .returning(table.c.id, table.c.attempts, table.c.digest)
     ).all()
-    alerts = _alerts(session, sorted(row.id for row in taken))
+    alerts = _alerts(session, [row.id for row in taken])
     return [Claimed(alerts[row.id], row.attempts, row.digest) for row in sorted(taken)]
 
 
