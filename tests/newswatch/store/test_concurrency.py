@@ -57,6 +57,20 @@ def _triage_together(config, now: datetime, workers: int = 2) -> None:
     assert [worker.wait(timeout=120) for worker in started] == [0] * workers
 
 
+def _config(tmp_path, database: str, outlets: list[SourceConfig], name: str, query: str, more: str = ""):
+    """A config file: `outlets`, one watchlist alerting a jsonl channel, and `more` YAML lines."""
+    config = tmp_path / "newswatch.yaml"
+    listed = ", ".join(f"{{name: {s.name}, url: '{s.url}'" + (f", language: {s.language}" if s.language else "") + "}"
+                       for s in outlets)
+    config.write_text(textwrap.dedent(f"""\
+        database: "{database}"
+        sources: [{listed}]
+        channels: {{log: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}}}
+        watchlists: [{{name: {name}, query: '{query}', channels: [log]}}]
+        """) + more + "\n", encoding="utf-8")
+    return config
+
+
 @pytest.fixture
 def workload(pg_database, tmp_path):
     """EVENTS events, each carried by 3 outlets with syndication edits, all extracted and waiting."""
@@ -71,14 +85,7 @@ def workload(pg_database, tmp_path):
                                   f"Talks on crisis {event} continue", "")
                 (new,) = articles.add_new(current, ids[f"outlet{outlet}"], [entry], NOW)
                 articles.attach_text(current, [PageText(new, Extracted(text=story_text(event, outlet)))])
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(textwrap.dedent(f"""\
-        database: "{pg_database}"
-        sources: [{", ".join(f"{{name: {s.name}, url: '{s.url}'}}" for s in outlets)}]
-        channels: {{log: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}}}
-        watchlists: [{{name: talks, query: 'talks AND ceasefire', channels: [log]}}]
-        """), encoding="utf-8")
-    return pg_database, config
+    return pg_database, _config(tmp_path, pg_database, outlets, "talks", "talks AND ceasefire")
 
 
 def test_two_workers_make_one_story_and_one_alert_per_event(workload):
@@ -99,14 +106,8 @@ def updates(pg_database, tmp_path):
     """A story alerted hours ago, and four outlets' reports of a significant update, waiting."""
     _empty(pg_database)
     outlets = [SourceConfig(name=f"outlet{n}", url=f"https://outlet{n}.example/rss", language="en") for n in range(5)]
-    config = tmp_path / "newswatch.yaml"
-    config.write_text(textwrap.dedent(f"""\
-        database: "{pg_database}"
-        sources: [{", ".join(f"{{name: {s.name}, url: '{s.url}', language: en}}" for s in outlets)}]
-        channels: {{log: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}}}
-        watchlists: [{{name: idlib, query: 'Idlib', channels: [log]}}]
-        stories: {{follow_up: {{enabled: true, after: 0s, max: 3}}}}
-        """), encoding="utf-8")
+    config = _config(tmp_path, pg_database, outlets, "idlib", "Idlib",
+                     "stories: {follow_up: {enabled: true, after: 0s, max: 3}}")
     with session(pg_database) as current:
         sources.sync(current, outlets)
         ids = sources.ids_by_name(current)
