@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 __all__ = ["JOINERS", "Token", "WORD_CHAR", "fold", "tokenize", "words"]
@@ -95,9 +96,10 @@ _TABLES: dict[bool, dict[int, str]] = {False: {}, True: {}}
 _MARKED: set[int] = set()  # characters whose folded form contains a (spacing) combining mark
 
 
+@lru_cache(maxsize=16)  # one page's text is folded for matching, for its fingerprint and its hash
 def _fold_with_map(text: str, keep_case: bool) -> tuple[str, list[int] | None, list[int] | None, bool]:
     """Fold `text`: for each folded character its original start and end (None: identity), and
-    whether the folded text contains combining marks."""
+    whether the folded text contains combining marks. The lists are shared: read, never change."""
     table = _TABLES[keep_case]
     one_to_one, marks = True, False
     for ch in set(text):
