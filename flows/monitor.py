@@ -34,7 +34,7 @@ from newswatch.config import DEFAULTS, Config
 from newswatch.ingest import IngestCounts, ingest, plan
 from newswatch.matching import WatchIndex
 from newswatch.models import Failed, Page, SourceRequest
-from newswatch.reading import Reading, read
+from newswatch.reading import Reading, read, read_all
 from newswatch.reading import in_process as read_in_process
 from newswatch.store import articles, cycles, reading, session, sources, upgrade
 from newswatch.store.articles import PageText
@@ -49,6 +49,8 @@ __all__ = ["CycleSummary", "monitor"]
 _POOL_THRESHOLD = 8
 # Page batches handed to triage and not settled yet, at most: beyond, the downloads wait.
 _SETTLE_BACKLOG = 4
+# Pages read per submission to the pool (the last of a batch's may wait for its download's end).
+_PAGES_A_SUBMISSION = 4
 
 
 @dataclass
@@ -366,20 +368,35 @@ _POOL = _CyclePool()
 
 
 class _Extraction:
-    """One batch: each page goes to the pool as it arrives, so reading overlaps the download."""
+    """One batch: pages go to the pool as they arrive, so reading overlaps the download, a few a
+    submission: each costs this process ~0.1 ms of CPU (on the thread that downloads), where
+    reading a page costs ~6 ms in the pool."""
 
     def __init__(self, pool: ProcessPoolExecutor | None, batch: list[PageJob]) -> None:
-        self._pool, self._batch, self._futures = pool, batch, {}
+        self._pool, self._batch = pool, batch
+        self._futures: dict[int, tuple[Future, int]] = {}  # page → (its submission, its place in it)
+        self._waiting: list[tuple[int, Page]] = []
 
     def submit(self, index: int, page: Page) -> None:
         if self._pool is not None and page.body:
-            self._futures[index] = self._pool.submit(read, *self._arguments(index, page))
+            self._waiting.append((index, page))
+            if len(self._waiting) == _PAGES_A_SUBMISSION:
+                self._send()
 
     def results(self, pages: list[Page]) -> list[Reading | None]:
         """One result per page, in order: from the pool, or read here without one."""
-        return [self._futures[i].result() if i in self._futures
+        if self._waiting:
+            self._send()
+        return [self._futures[i][0].result()[self._futures[i][1]] if i in self._futures
                 else read(*self._arguments(i, page)) if page.body else None
                 for i, page in enumerate(pages)]
+
+    def _send(self) -> None:
+        assert self._pool is not None
+        waiting, self._waiting = self._waiting, []
+        future = self._pool.submit(read_all, [self._arguments(i, page) for i, page in waiting])
+        for place, (i, _) in enumerate(waiting):
+            self._futures[i] = (future, place)
 
     def _arguments(self, index: int, page: Page) -> tuple:
         job = self._batch[index]

@@ -18,7 +18,7 @@ from newswatch.models import Document, Extracted, Hit
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
 
-__all__ = ["Reading", "in_process", "read"]
+__all__ = ["Reading", "in_process", "read", "read_all"]
 
 
 @dataclass(frozen=True)
@@ -52,3 +52,8 @@ def read(body: bytes, url: str, title: str, language: str | None, metadata: bool
     title, language = title or found.title or "", found.language or language
     hits = tuple(_INDEX[0].match(Document(title, found.text, language, source))) if _INDEX else None
     return Reading(found, fingerprint(title, found.text, language).to_bytes(), text_hash(found.text), hits)
+
+
+def read_all(pages: list[tuple]) -> list[Reading | None]:
+    """`read` of each page's arguments: a few pages a submission to a process pool."""
+    return [read(*arguments) for arguments in pages]
