@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -108,6 +109,24 @@ def test_deliveries_are_claimed_once_and_leased(database):
         assert len(deliveries.claim(current, "slack", NOW + deliveries.LEASE + timedelta(seconds=1))) == 1
     assert claimed.alert.title == "Lavrov on Idlib" and claimed.alert.source == "duvar"
     assert claimed.alert.terms == ["Idlib"] and claimed.alert.highlights == [(9, 14)]
+
+
+def test_two_workers_claiming_at_once_take_each_delivery_once(database):
+    one_pending_slack_alert(database)
+    theirs: list = []
+
+    def other_worker() -> None:
+        with session(database) as current:
+            theirs.append(deliveries.claim(current, "slack", NOW))
+
+    with session(database) as current:
+        mine = deliveries.claim(current, "slack", NOW)
+        other = threading.Thread(target=other_worker)
+        other.start()
+        time.sleep(0.5)
+        assert other.is_alive()  # waiting for this transaction (PostgreSQL: the row; SQLite: the write lock)
+    other.join(timeout=30)
+    assert len(mine) == 1 and theirs == [[]]
 
 
 def test_failed_then_dead_then_retried(database):
