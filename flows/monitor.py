@@ -1,9 +1,9 @@
 """The monitor flow: one cycle of the pipeline, each line one stage.
 
-Task grain: one task run per batch of sources and per batch of article pages, one for triage and
-one for delivery — a few dozen task runs a cycle, never one per article (a task run costs the
-Prefect server ~40 ms of CPU). Retries only on the network tasks. Every stage restarts from the
-store, so a cycle that dies is finished by the next one.
+Task grain: one task run per batch of sources, one for reading all the article pages, one for
+triage and one for delivery: a few task runs a cycle, never one per article (a task run costs
+Prefect ~25 ms of CPU, most of it in the server). Retries only on the feed fetches. Every stage
+restarts from the store, so a cycle that dies is finished by the next one.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 import time
 from collections import deque
 from concurrent import futures
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -28,6 +28,7 @@ from alerts.deliver import deliver
 from alerts.health import report_health
 from connectors import fetch_feeds_sync, fetch_pages_sync
 from flows import progress
+from flows.processes import POOL_THRESHOLD, WORKERS
 from flows.shards import in_shard
 from newswatch import config as configuration
 from newswatch.config import DEFAULTS, Config
@@ -44,9 +45,6 @@ from newswatch.triage import (TriageCounts, build_index, forget_old_keys, in_pro
 
 __all__ = ["CycleSummary", "monitor"]
 
-# Below this many pages a process pool costs more to start than it saves. Changed feeds count
-# too: each brings new pages, so the pool they start is the one the pages need.
-_POOL_THRESHOLD = 8
 # Page batches handed to triage and not settled yet, at most: beyond, the downloads wait.
 _SETTLE_BACKLOG = 4
 # Pages read per submission to the pool (the last of a batch's may wait for its download's end).
@@ -89,9 +87,30 @@ class PageJob(NamedTuple):
     source: str
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def extract_articles(config: Config, batch: list[PageJob]) -> None:
-    """Fetch and read one batch of article pages, then hand the texts to triage, which stores them.
+@task(cache_policy=NO_CACHE)
+def extract_articles(config: Config, ingesting: _Ingesting) -> int:
+    """Fetch and read the pending article pages, batch after batch as the feeds' entries are
+    stored, two batches at a time: how many pages were read.
+
+    Two, so that one batch downloads while the pool extracts the other's last pages (bench/
+    README.md, "## Fetching at scale"). One task run for the stage, not one per batch: a task run
+    costs Prefect ~25 ms of CPU (40 batches at 4,000 pages: ~1 s). No retries: an error here is
+    not the network's (a failing page is a value), and the pages it left are read next cycle.
+    """
+    running: deque[Future] = deque()
+    read = 0
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pages") as batches:
+        for batch in _pending_pages(config, ingesting):
+            running.append(batches.submit(_read_pages, config, batch))
+            if len(running) == 2:
+                read += running.popleft().result()
+        while running:
+            read += running.popleft().result()
+    return read
+
+
+def _read_pages(config: Config, batch: list[PageJob]) -> int:
+    """Fetch and read one batch of pages, then hand the texts to triage, which stores them.
 
     Triage here rather than after the last batch, so that it overlaps the other batches' downloads
     and extraction instead of running alone at the end of the cycle.
@@ -103,6 +122,7 @@ def extract_articles(config: Config, batch: list[PageJob]) -> None:
                for job, page, reading in zip(batch, pages, extraction.results(pages), strict=True)]
     progress.advance("articles", len(results))
     _POOL.settle(config, results, utcnow())
+    return len(batch)
 
 
 @task(cache_policy=NO_CACHE)
@@ -141,7 +161,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     index = build_index(config)
     with _POOL.start(index):  # one process pool for all the cycle's page batches
         ingesting = _Ingesting(config, [fetch_sources.submit(quote(config), quote(b)) for b in batches], now)
-        extracted = _extract_pending(config, ingesting)
+        extracted = extract_articles(quote(config), quote(ingesting))
         ingested = ingesting.finish()
         review_health(quote(config))
         triaged = _POOL.settled()
@@ -158,30 +178,6 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     )
     _report(config, summary, ingested.errors, outcomes, now)
     return asdict(summary)
-
-
-def _extract_pending(config: Config, ingesting: _Ingesting) -> int:
-    """Run extract_articles on the pending pages, two batches at a time: how many pages were read.
-
-    Two, so that one batch downloads while the pool extracts the other's last pages (bench/
-    README.md, "## Fetching at scale"). Pages are read while later feeds are still fetched.
-    """
-    running: deque[tuple[list[PageJob], PrefectFuture]] = deque()
-    read = 0
-
-    def finish() -> None:
-        nonlocal read
-        done, future = running.popleft()
-        future.result()
-        read += len(done)
-
-    for batch in _pending_pages(config, ingesting):
-        running.append((batch, extract_articles.submit(quote(config), quote(batch))))
-        if len(running) == 2:
-            finish()
-    while running:
-        finish()
-    return read
 
 
 def _pending_pages(config: Config, ingesting: _Ingesting):
@@ -258,9 +254,8 @@ class _CyclePool:
     settle stories.
 
     CPU-bound work goes to processes sized to the cores, not to the event loop. Forked from a
-    fork server (`_WORKERS`), because forking this process, which runs Prefect's threads, is
-    unsafe, while a spawned worker spends ~0.9 s of CPU on its imports and first use before its
-    first page; once per cycle, because a pool per batch of pages cost ~20 s of CPU at 4,000
+    fork server (flows/processes.py), because forking this process, which runs Prefect's threads,
+    is unsafe; once per cycle, because a pool per batch of pages cost ~20 s of CPU at 4,000
     articles, half the stage (bench/README.md, "## Fetching at scale"). Settling stories
     is serial (one batch at a time holds the story lock), so it gets a process of its own rather
     than competing for this process's GIL with the downloads.
@@ -276,9 +271,9 @@ class _CyclePool:
 
     def get(self, pages: int) -> ProcessPoolExecutor | None:
         with self._lock:
-            if self._executor is None and pages >= _POOL_THRESHOLD:
+            if self._executor is None and pages >= POOL_THRESHOLD:
                 # the readers match pages too: settling stories is the one serial stage
-                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=_WORKERS,
+                self._executor = ProcessPoolExecutor(max_workers=multiprocessing.cpu_count(), mp_context=WORKERS,
                                                      initializer=read_in_process, initargs=(self._index,))
             return self._executor
 
@@ -295,7 +290,7 @@ class _CyclePool:
         article_ids, index = [text.article_id for text in texts], self._index
         with self._lock:
             if self._triage is None and self._executor is not None:
-                self._triage = ProcessPoolExecutor(max_workers=1, mp_context=_WORKERS, initializer=in_process,
+                self._triage = ProcessPoolExecutor(max_workers=1, mp_context=WORKERS, initializer=in_process,
                                                    initargs=(config, index))
             triage_process = self._triage
         if triage_process is None:
@@ -354,16 +349,6 @@ def _count_matches(future: Future) -> None:
         progress.advance("matches", future.result().matches)
 
 
-# The fork server imports what the workers run once, the first time a cycle needs processes, and
-# stays for the life of this process (every cycle of `serve`): a worker forked from it costs
-# ~0.06 s of CPU before its first page, a spawned one ~0.9 s (three a cycle).
-# It starts fresh, not forked from here, so it holds none of Prefect's threads. Spawned workers
-# where there is no fork server (Windows).
-if "forkserver" in multiprocessing.get_all_start_methods():
-    _WORKERS = multiprocessing.get_context("forkserver")
-    _WORKERS.set_forkserver_preload(["newswatch.reading", "newswatch.triage", "datasketch", "trafilatura", "wordfreq"])
-else:
-    _WORKERS = multiprocessing.get_context("spawn")
 _POOL = _CyclePool()
 
 

@@ -78,9 +78,30 @@ def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit.
     if not once:
         err.print("run needs --once; use `newswatch serve` to run on the schedule")
         raise typer.Exit(2)
-    _load()
+    if _expects_pages(_load()):
+        from flows.processes import warm
+
+        warm()  # the workers' imports then run beside Prefect's start-up
     summary = _run_cycle(State.config_path)
     raise typer.Exit(1 if summary is None else 0)
+
+
+def _expects_pages(config: Config) -> bool:
+    """Whether a cycle is likely to read enough pages to start worker processes: it has sources,
+    and it is the first cycle or the last one brought that many new articles."""
+    if not config.sources:
+        return False
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from flows.processes import POOL_THRESHOLD
+    from newswatch.store import cycles, reading
+
+    try:
+        with reading(config.database) as current:
+            last = cycles.recent(current, 1)
+    except SQLAlchemyError:  # a new store: the first cycle
+        return True
+    return not last or last[0].new_articles >= POOL_THRESHOLD
 
 
 def _run_cycle(config_path: Path) -> dict | None:

@@ -103,3 +103,33 @@ def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_s
     second = demo(tmp_path, port)
     assert second.returncode == 0 and "Lavrov" not in second.stdout and "no new alerts" in second.stdout
     assert len((tmp_path / "data/demo/alerts.jsonl").read_text().splitlines()) == len(alerts)
+
+
+@pytest.mark.parametrize(("last_new_articles", "expected"), [(None, True), (0, False), (7, False), (8, True)],
+                         ids=["first-cycle", "nothing-new", "few-new", "enough-new"])
+def test_run_starts_the_workers_early_when_the_cycle_is_likely_to_read_pages(config, last_new_articles, expected):
+    from datetime import UTC, datetime
+
+    from flows.monitor import CycleSummary
+    from newswatch import config as configuration
+    from newswatch.cli import _expects_pages
+    from newswatch.store import cycles, session, upgrade
+
+    loaded = configuration.load(config)
+    upgrade(loaded.database)
+    if last_new_articles is not None:
+        with session(loaded.database) as current:
+            now = datetime.now(UTC)
+            cycles.record(current, now, now, CycleSummary(new_articles=last_new_articles))
+    assert _expects_pages(loaded) is expected
+
+
+def test_run_starts_the_workers_early_for_a_new_store_and_never_without_sources(tmp_path):
+    from newswatch import config as configuration
+    from newswatch.cli import _expects_pages
+
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(CONFIG.format(tmp=tmp_path / "new"), encoding="utf-8")
+    assert _expects_pages(configuration.load(path)) is True  # no store yet: a first cycle
+    path.write_text(f"database: sqlite:///{tmp_path}/store.db\n", encoding="utf-8")
+    assert _expects_pages(configuration.load(path)) is False
