@@ -62,6 +62,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 64 MiB of page cache a connection, not 2 MiB: the story index (article_keys) is written and
+    # read at random places; triage of 4,000 articles used 10-15 % less CPU (bench/README.md)
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
 
 

@@ -207,3 +207,11 @@ def test_a_reading_session_does_not_wait_for_a_writer_and_keeps_what_it_read(dat
     with reading(database) as reader:
         (article,) = articles.pending(reader, "fetched", 10)
     assert article.url == "https://d.example/a"  # usable after the session closed
+
+
+def test_a_sqlite_connection_writes_ahead_and_caches_64_mib(tmp_path):
+    from newswatch.store import engine
+
+    with engine(f"sqlite:///{tmp_path}/store.db").connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65536  # KiB
