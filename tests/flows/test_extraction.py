@@ -47,7 +47,7 @@ def test_small_batches_two_in_flight_through_the_pool_extract_every_page_once(
         (tmp_path / "one").mkdir()
         whole = monitor(str(write_config(tmp_path / "one", server.base_url)))
         monkeypatch.setitem(DEFAULTS, "page_batch_size", 3)
-        monkeypatch.setattr(flows.monitor, "_POOL_THRESHOLD", 2)
+        monkeypatch.setattr(flows.monitor, "POOL_THRESHOLD", 2)
         (tmp_path / "many").mkdir()
         batched = monitor(str(write_config(tmp_path / "many", server.base_url)))
 
