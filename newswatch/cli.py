@@ -99,7 +99,7 @@ def _expects_pages(config: Config) -> bool:
     try:
         with reading(config.database) as current:
             last = cycles.recent(current, 1)
-    except SQLAlchemyError:  # a new store: the first cycle
+    except (SQLAlchemyError, OSError):  # a new store (the first cycle), or one the cycle will report on
         return True
     return not last or last[0].new_articles >= POOL_THRESHOLD
 

@@ -131,5 +131,8 @@ def test_run_starts_the_workers_early_for_a_new_store_and_never_without_sources(
     path = tmp_path / "newswatch.yaml"
     path.write_text(CONFIG.format(tmp=tmp_path / "new"), encoding="utf-8")
     assert _expects_pages(configuration.load(path)) is True  # no store yet: a first cycle
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
+    path.write_text(CONFIG.format(tmp=tmp_path / "a-file"), encoding="utf-8")
+    assert _expects_pages(configuration.load(path)) is True  # no store can be made: the cycle says why
     path.write_text(f"database: sqlite:///{tmp_path}/store.db\n", encoding="utf-8")
     assert _expects_pages(configuration.load(path)) is False
