@@ -6,12 +6,16 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
 
+from flows.monitor import CycleSummary
 from flows.runtime import free_port
-from newswatch.cli import app
+from newswatch import config as configuration
+from newswatch.cli import _expects_pages, app
+from newswatch.store import cycles, session, upgrade
 from tests.conftest import SEEDS
 
 runner = CliRunner()
@@ -108,13 +112,6 @@ def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_s
 @pytest.mark.parametrize(("last_new_articles", "expected"), [(None, True), (0, False), (7, False), (8, True)],
                          ids=["first-cycle", "nothing-new", "few-new", "enough-new"])
 def test_run_starts_the_workers_early_when_the_cycle_is_likely_to_read_pages(config, last_new_articles, expected):
-    from datetime import UTC, datetime
-
-    from flows.monitor import CycleSummary
-    from newswatch import config as configuration
-    from newswatch.cli import _expects_pages
-    from newswatch.store import cycles, session, upgrade
-
     loaded = configuration.load(config)
     upgrade(loaded.database)
     if last_new_articles is not None:
@@ -125,9 +122,6 @@ def test_run_starts_the_workers_early_when_the_cycle_is_likely_to_read_pages(con
 
 
 def test_run_starts_the_workers_early_for_a_new_store_and_never_without_sources(tmp_path):
-    from newswatch import config as configuration
-    from newswatch.cli import _expects_pages
-
     path = tmp_path / "newswatch.yaml"
     path.write_text(CONFIG.format(tmp=tmp_path / "new"), encoding="utf-8")
     assert _expects_pages(configuration.load(path)) is True  # no store yet: a first cycle
