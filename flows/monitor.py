@@ -267,7 +267,7 @@ class _CyclePool:
         self._settling: list[Future] = []
         self._index: WatchIndex | None = None
         self._feeds = 0
-        self._lock = threading.Lock()  # fetch_sources and extract_articles tasks run at once
+        self._lock = threading.Lock()  # the fetch_sources tasks and the two page-batch threads run at once
 
     def get(self, pages: int) -> ProcessPoolExecutor | None:
         with self._lock:
