@@ -3,7 +3,9 @@
 Rules: scheme and host lower-cased, default ports and the fragment dropped, tracking parameters
 (utm_*, fbclid, gclid, …) removed, the remaining query sorted, AMP variants mapped to the plain
 page (`/amp` path segment, `amp=1`, `outputType=amp`, `.amp.html`). A page's own
-`<link rel="canonical">` or og:url, when known, is a second key for the same article.
+`<link rel="canonical">` or og:url, when known, is a second key for the same article. A string
+that is no valid URL (a port that is not a number, an unclosed IPv6 bracket) is kept as written:
+feeds and pages carry such links, and the page fetch reports them.
 """
 
 from __future__ import annotations
@@ -25,13 +27,19 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 def canonical_url(url: str) -> str:
     """The canonical form of an http(s) URL; other strings come back stripped."""
     url = url.strip()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:  # an unclosed "[" or a port that is no number: nothing to normalise
+        return url
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         return url
     scheme = parts.scheme.lower()
     host = parts.hostname.lower().rstrip(".")
-    if parts.port and parts.port != _DEFAULT_PORTS[scheme]:
-        host = f"{host}:{parts.port}"
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
+    if port and port != _DEFAULT_PORTS[scheme]:
+        host = f"{host}:{port}"
     if parts.username:
         host = f"{parts.username}@{host}"
     query = sorted((k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)

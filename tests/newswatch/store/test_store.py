@@ -60,6 +60,18 @@ def test_only_new_entries_get_in_whatever_the_tracking_parameters(database):
     assert len(first) == 2 and len(again) == 1
 
 
+def test_links_that_are_no_valid_urls_are_kept_as_written_beside_the_others(database):
+    source_id = seeded(database)
+    with session(database) as current:
+        ids = articles.add_new(current, source_id, [entry("http://d.example:abc/a"), entry("http://[::1]:8080/b"),
+                                                    entry("https://d.example/c")], NOW)
+        articles.attach_text(current, [PageText(ids[-1], Extracted(text="About Idlib.", canonical_url="http://[::1/c"))])
+    with session(database) as current:
+        stored = {a.url: a.canonical_url for a in current.exec(select(Article))}
+    assert stored == {"http://d.example:abc/a": None, "http://[::1]:8080/b": None,
+                      "https://d.example/c": "http://[::1/c"}
+
+
 def test_a_page_that_fails_falls_back_to_the_summary_and_says_so(database):
     source_id = seeded(database)
     with session(database) as current:

@@ -17,6 +17,10 @@ from newswatch.stories import canonical_url, story_keys, text_hash
     ("https://example.org/camp/site", "https://example.org/camp/site"),
     ("https://example.org", "https://example.org/"),
     ("urn:uuid:1234", "urn:uuid:1234"),
+    ("http://[::1]:8080/a?b=1", "http://[::1]:8080/a?b=1"),
+    ("https://[2001:DB8::1]:443/a", "https://[2001:db8::1]/a"),
+    (" http://example.org:abc/x?utm_source=rss ", "http://example.org:abc/x?utm_source=rss"),
+    ("http://[::1/a", "http://[::1/a"),
 ], ids=lambda v: v[:40])
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
