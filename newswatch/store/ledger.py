@@ -31,7 +31,7 @@ from itertools import islice
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from newswatch.store._sql import insert_ignore
+from newswatch.store._sql import insert_all, insert_ignore
 from newswatch.store.tables import Article, ArticleKey, Story, StoryKey
 
 __all__ = ["Ledger", "Pending"]
@@ -136,9 +136,8 @@ class Ledger:
             self._session.add(article)
             outcome[article.id] = (final[story], story < 0 and story not in lost
                                    and self._new[story].first_article_id == article.id)
-        if self._key_rows:
-            # Core executemany: the ORM's bulk path costs more than the insert itself here
-            self._session.connection().execute(ArticleKey.__table__.insert(), self._key_rows)
+        # Core, not the ORM's bulk path: that costs more than the insert itself here
+        insert_all(self._session, ArticleKey.__table__, self._key_rows)
         self._session.flush()
         return outcome
 

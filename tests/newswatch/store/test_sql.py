@@ -1,0 +1,55 @@
+"""Dialect-specific SQL on SQLite and PostgreSQL: what goes in comes back, in the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from newswatch.config.schema import SourceConfig
+from newswatch.models import FeedEntry
+from newswatch.store import articles, session, sources
+from newswatch.store._sql import insert_all
+from newswatch.store.tables import ArticleKey
+
+ISTANBUL = timezone(timedelta(hours=3))
+KEYS = ["en:erdoğan+putin", "mh:3:1a2b", "odd\tkey\\with\nall\r\"'", "ev:إدلب"]
+
+
+def one_article(database: str) -> int:
+    with session(database) as current:
+        sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss")])
+        source_id = sources.ids_by_name(current)["duvar"]
+        (article_id,) = articles.add_new(
+            current, source_id, [FeedEntry("duvar", "https://d.example/a", None, "Idlib", "")],
+            datetime(2020, 2, 24, tzinfo=UTC))
+    return article_id
+
+
+def test_insert_all_stores_every_row_as_given_with_times_in_utc(database):
+    article_id = one_article(database)
+    at = datetime(2020, 2, 24, 15, 30, tzinfo=ISTANBUL)
+    with session(database) as current:
+        insert_all(current, ArticleKey.__table__, [{"key": key, "article_id": article_id, "at": at} for key in KEYS])
+    with session(database) as current:
+        stored = current.exec(select(ArticleKey).order_by(ArticleKey.id)).all()
+    assert [(row.key, row.article_id) for row in stored] == [(key, article_id) for key in KEYS]
+    assert {row.at for row in stored} == {datetime(2020, 2, 24, 12, 30, tzinfo=UTC)}
+
+
+def test_insert_all_is_undone_with_the_callers_transaction(database):
+    article_id = one_article(database)
+    with pytest.raises(RuntimeError), session(database) as current:
+        insert_all(current, ArticleKey.__table__, [{"key": "k", "article_id": article_id, "at": datetime.now(UTC)}])
+        raise RuntimeError("the batch failed after its keys were written")
+    with session(database) as current:
+        assert current.exec(select(ArticleKey)).all() == []
+
+
+def test_insert_all_refuses_a_naive_time_as_the_store_does_everywhere(database):
+    article_id = one_article(database)
+    # SQLAlchemy wraps the ValueError on SQLite (StatementError); COPY raises it as it is
+    with pytest.raises((ValueError, sa.exc.StatementError), match="naive"), session(database) as current:
+        insert_all(current, ArticleKey.__table__, [{"key": "k", "article_id": article_id, "at": datetime(2020, 2, 24)}])
