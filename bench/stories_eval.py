@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # run as a script from a checkout, without installing
 
 import numpy as np  # noqa: E402
+from htmldate import find_date  # noqa: E402
 
 from newswatch.stories import evidence  # noqa: E402
 from newswatch.stories.similarity import fingerprint, relate  # noqa: E402
@@ -320,8 +321,6 @@ def load_articles() -> list[dict]:
 
 def _published(page: str) -> str | None:
     """The page's publication time (htmldate, which trafilatura uses), ISO 8601, or None."""
-    from htmldate import find_date
-
     return find_date(page, extensive_search=False, original_date=True, outputformat="%Y-%m-%dT%H:%M:%S")
 
 
@@ -391,10 +390,10 @@ def neardup_scores(pairs: list[dict]) -> list[tuple[str, str, float, float, int,
     verdicts = []
     for p in pairs:
         fa, fb = (fingerprint(p[s]["title"], p[s]["text"]) for s in "ab")
-        near = p["edits"] == ["nearest"]
-        verdicts.append((p["label"], relate(fa, fb, 0).kind, "all"))
-        if near:
-            verdicts.append((p["label"], relate(fa, fb, 0).kind, "near"))
+        at_once = relate(fa, fb, 0).kind
+        verdicts.append((p["label"], at_once, "all"))
+        if p["edits"] == ["nearest"]:
+            verdicts.append((p["label"], at_once, "near"))
             verdicts.append((p["label"], relate(fa, fb, _hours_apart(p["a"], p["b"])).kind, "near, dated"))
     rows = []
     for name, related in (("duplicate", {"duplicate"}),
