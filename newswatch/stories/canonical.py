@@ -2,7 +2,8 @@
 
 Rules: scheme and host lower-cased, default ports and the fragment dropped, tracking parameters
 (utm_*, fbclid, gclid, …) removed, the remaining query sorted, AMP variants mapped to the plain
-page (`/amp` path segment, `amp=1`, `outputType=amp`, `.amp.html`). A page's own
+page (`/amp` path segment, `amp=1`, `outputType=amp`, `.amp.html`, `.amp`), and AMP cache and
+viewer URLs (`…cdn.ampproject.org/c/s/…`, `google.com/amp/s/…`) to the page they serve. A page's own
 `<link rel="canonical">` or og:url, when known, is a second key for the same article. A string
 that is no valid URL (a port that is not a number, an unclosed IPv6 bracket) is kept as written:
 feeds and pages carry such links, and the page fetch reports them.
@@ -18,10 +19,14 @@ __all__ = ["canonical_url"]
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|igshid|_ga|_gl|"
     r"cmpid|ocid|ncid|sr_share|spm|at_medium|at_campaign|at_custom\d*|__twitter_impression|"
-    r"rss|ref_src|ref_url|amp|outputtype)$",
+    r"rss|ref_src|ref_url|amp|outputtype|amp_\w+|usqp|aoh|ampshare)$",
     re.IGNORECASE,
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+# an AMP cache or viewer serving another site's page: …cdn.ampproject.org/c/s/<host>/<path> and
+# www.google.com/amp/s/<host>/<path>; "s/" means the page is served over https
+_SERVED = r"/(s/)?([^/]+\.[^/]+)(/.*)?"
+_AMP_CACHE, _AMP_VIEWER = re.compile(r"/[cvi]" + _SERVED), re.compile(r"/amp" + _SERVED)
 
 
 def canonical_url(url: str) -> str:
@@ -34,6 +39,9 @@ def canonical_url(url: str) -> str:
         return url
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         return url
+    origin = _amp_origin(parts.hostname.lower(), parts.path, parts.query)
+    if origin:
+        return canonical_url(origin)
     scheme = parts.scheme.lower()
     host = parts.hostname.lower().rstrip(".")
     if ":" in host:  # an IPv6 literal keeps its brackets
@@ -47,9 +55,23 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, host, _plain_path(parts.path), urlencode(query), ""))
 
 
+def _amp_origin(host: str, path: str, query: str) -> str | None:
+    """The page an AMP cache or Google's AMP viewer URL serves, or None for any other URL."""
+    if host.endswith("cdn.ampproject.org"):
+        found = _AMP_CACHE.fullmatch(path)
+    elif re.fullmatch(r"(www\.)?google\.[a-z.]+", host):
+        found = _AMP_VIEWER.fullmatch(path)
+    else:
+        return None
+    if not found:
+        return None
+    secure, origin_host, origin_path = found.groups()
+    return f"{'https' if secure else 'http'}://{origin_host}{origin_path or '/'}" + (f"?{query}" if query else "")
+
+
 def _plain_path(path: str) -> str:
     path = path or "/"
     path = re.sub(r"/amp/?$", "/", path)
     path = re.sub(r"^/amp/", "/", path)
-    path = re.sub(r"\.amp\.html$", ".html", path)
+    path = re.sub(r"\.amp(\.html)?$", lambda m: m[1] or "", path)
     return path

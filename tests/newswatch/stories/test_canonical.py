@@ -21,6 +21,16 @@ from newswatch.stories import canonical_url, story_keys, text_hash
     ("https://[2001:DB8::1]:443/a", "https://[2001:db8::1]/a"),
     (" http://example.org:abc/x?utm_source=rss ", "http://example.org:abc/x?utm_source=rss"),
     ("http://[::1/a", "http://[::1/a"),
+    ("https://www-bbc-com.cdn.ampproject.org/c/s/www.bbc.com/news/world-51612400.amp?amp_js_v=0.1&usqp=mq331AQF",
+     "https://www.bbc.com/news/world-51612400"),
+    ("https://duvarenglish-com.cdn.ampproject.org/v/duvarenglish.com/amp/lavrov-idlib?id=3&amp_gsa=1",
+     "http://duvarenglish.com/lavrov-idlib?id=3"),
+    ("https://www.google.com/amp/s/www.reuters.com/article/idUSKBN20I0XY?outputType=amp",
+     "https://www.reuters.com/article/idUSKBN20I0XY"),
+    ("https://www.google.com/search?q=amp", "https://www.google.com/search?q=amp"),
+    ("https://cdn.ampproject.org/v0.js", "https://cdn.ampproject.org/v0.js"),
+    ("https://example.org/lamp", "https://example.org/lamp"),
+    ("https://www.bbc.com/news/world-51612400.amp", "https://www.bbc.com/news/world-51612400"),
 ], ids=lambda v: v[:40])
 def test_canonical_url(url, expected):
     assert canonical_url(url) == expected
