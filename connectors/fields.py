@@ -10,12 +10,17 @@ Rules:
 - Languages are the lowercase primary subtag ("en-US" → "en"), what watchlists filter on.
 - An entry needs a title or a URL: an alert shows one and links the other. Others (an item with
   only a description or only a guid, as RSS allows) are dropped.
+- A GUID that entries with different links share identifies none of them and is dropped from
+  them: some feeds give every item the channel's link, or one constant, as its guid, and the store
+  would take all but the first item for one already seen.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
@@ -131,4 +136,8 @@ def usable(entries: list[FeedEntry | None]) -> list[FeedEntry]:
         raise FeedParseError(
             f"parse: not a feed ({len(entries)} entries, none with a title or a link)"
         )
-    return kept
+    links: dict[str, set[str]] = defaultdict(set)
+    for e in kept:
+        if e.guid:
+            links[e.guid].add(e.url)
+    return [replace(e, guid=None) if e.guid and len(links[e.guid]) > 1 else e for e in kept]

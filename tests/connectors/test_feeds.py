@@ -189,6 +189,18 @@ def test_bozo_feed_with_entries_is_accepted() -> None:
     assert [e.title for e in parse_feed("s", body, URL)] == ["Still here"]
 
 
+def test_a_guid_shared_by_items_with_different_links_identifies_none_of_them() -> None:
+    items = [("One", "http://example.com/", "/1"), ("Two", "http://example.com/", "/2"),
+             ("Three", "same", "/3"), ("Three again", "same", "/3"), ("Four", "four", "/4")]
+    body = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>' + "".join(
+        f'<item><title>{t}</title><link>http://example.com{link}</link><guid isPermaLink="false">{g}</guid></item>'
+        for t, g, link in items) + "</channel></rss>").encode()
+    assert [(e.title, e.guid) for e in parse_feed("s", body, URL)] == [
+        ("One", None), ("Two", None), ("Three", "same"), ("Three again", "same"), ("Four", "four")]
+    as_json_feed = json.dumps({"items": [{"id": "x", "url": f"https://example.org/{n}"} for n in (1, 2)]})
+    assert [e.guid for e in parse_feed("s", as_json_feed.encode(), URL)] == [None, None]
+
+
 def test_well_formed_empty_feed_is_an_empty_list() -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     assert parse_feed("s", body, URL) == []
