@@ -4,13 +4,21 @@ Rules: an entry is new unless its canonical URL or its (source, GUID) is already
 constraint decides, so concurrent cycles cannot insert one article twice. Stages: `fetched` (from
 the feed) → `extracted` (page text, or the feed summary when the page failed, marked
 `from_summary`) → `done` (assigned to a story and matched).
+
+A link that several different items of one feed share (a live blog's updates, a feed whose items
+all link to its home page) is not their page: each such item is stored with its GUID (else a
+digest of its title and summary) as the link's fragment, which makes it an article of its own and
+its own story key (`stories.keys`), and starts at `extracted` with its feed text, no page fetched.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from hashlib import sha1
+from urllib.parse import quote
 
 from sqlmodel import Session, col, select
 
@@ -38,15 +46,38 @@ class PageText:
 
 def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now: datetime) -> list[int]:
     """Insert the entries not seen before; return the new articles' ids."""
+    entries = [entry for entry in entries if entry.url]
+    shared = _shared_links(entries)
     # in URL order, so that concurrent inserts of the same articles lock them in the same order
-    rows = sorted((_row(source_id, entry, now) for entry in entries if entry.url), key=lambda r: r["url"])
+    rows = sorted((_row(source_id, entry, now, shared) for entry in entries), key=lambda r: r["url"])
     return insert_ignore(session, Article.__table__, rows, returning=Article.__table__.c.id)
 
 
-def _row(source_id: int, entry: FeedEntry, now: datetime) -> dict:
+def _identity(entry: FeedEntry) -> str:
+    return entry.guid or sha1(f"{entry.title}\n{entry.summary}".encode()).hexdigest()[:16]
+
+
+def _shared_links(entries: list[FeedEntry]) -> set[str]:
+    """The canonical links that entries with different identities share."""
+    identities: dict[str, set[str]] = defaultdict(set)
+    for entry in entries:
+        identities[canonical_url(entry.url)].add(_identity(entry))
+    return {url for url, found in identities.items() if len(found) > 1}
+
+
+def _row(source_id: int, entry: FeedEntry, now: datetime, shared: set[str]) -> dict:
+    url = canonical_url(entry.url)
+    if url in shared:
+        text = entry.summary or entry.title
+        return {**_fetched(source_id, entry, now), "url": f"{url}#{quote(_identity(entry), safe='')}",
+                "stage": "extracted", "text": text, "from_summary": True, "content_hash": text_hash(text),
+                "page_error": "feed: other items share this link; the item's own text is used"}
+    return {**_fetched(source_id, entry, now), "url": url}
+
+
+def _fetched(source_id: int, entry: FeedEntry, now: datetime) -> dict:
     return {
         "source_id": source_id,
-        "url": canonical_url(entry.url),
         "guid_key": f"{source_id}:{entry.guid}" if entry.guid else None,
         "title": entry.title or "",
         "summary": entry.summary or "",
@@ -55,7 +86,10 @@ def _row(source_id: int, entry: FeedEntry, now: datetime) -> dict:
         "published_at": entry.published,
         "fetched_at": now,
         "stage": "fetched",
+        "text": None,
         "from_summary": False,
+        "content_hash": None,
+        "page_error": None,
     }
 
 

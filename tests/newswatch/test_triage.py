@@ -15,7 +15,7 @@ from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, ArticleKey, Delivery, Match
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
-from newswatch.triage import build_index, forget_old_keys, settle
+from newswatch.triage import build_index, forget_old_keys, settle, triage
 from tests.support.updates import COPY, FIRST, UPDATE
 
 NOW = datetime(2020, 2, 25, 8, 0, tzinfo=UTC)
@@ -120,3 +120,33 @@ def test_fuzzy_keys_are_forgotten_after_twice_the_window(database):
     with session(config.database) as current:
         kept = {key.article_id for key in current.exec(select(ArticleKey)).all()}
     assert kept == {recent} and old not in kept
+
+
+LIVE_BLOG = [  # one link for every update, as a live blog's feed has it
+    ("u1", "Turkish soldiers killed in Idlib", "Two Turkish soldiers were killed by an air strike near Saraqib in Idlib."),
+    ("u2", "Lavrov on the Moscow talks", "Lavrov said the Moscow talks on Idlib will go on next week with Ankara."),
+    ("u3", "Grain prices", "Wheat futures fell in Chicago on Tuesday as the harvest outlook improved."),
+]
+
+
+def live_blog(*updates: tuple[str, str, str]) -> list[FeedEntry]:
+    return [FeedEntry("duvar", "https://duvar.example/live?utm_source=rss", guid, title, summary, NOW)
+            for guid, title, summary in updates]
+
+
+def test_items_sharing_one_link_are_each_an_article_read_from_the_feed_and_alerted(database):
+    config = configured(database)
+    with session(config.database) as current:
+        sources.sync(current, config.sources)
+        source_id = sources.ids_by_name(current)["duvar"]
+        first = articles.add_new(current, source_id, live_blog(*LIVE_BLOG[:2]), NOW)
+        assert articles.pending(current, "fetched", 10) == []  # no page: the shared one is not theirs
+    triage(config, NOW)
+    with session(config.database) as current:
+        again = articles.add_new(current, source_id, live_blog(*LIVE_BLOG), NOW + timedelta(minutes=10))
+        stored = current.exec(select(Article).order_by(Article.id)).all()
+    assert len(first) == 2 and len(again) == 1
+    assert [a.url for a in stored] == [f"https://duvar.example/live#{guid}" for guid, _, _ in LIVE_BLOG]
+    assert all(a.from_summary and a.text == summary for a, (_, _, summary) in zip(stored, LIVE_BLOG, strict=True))
+    assert [article for _, _, article in alerts(config)] == first
+    assert story_of(config, first[0]) != story_of(config, first[1])

@@ -51,3 +51,7 @@ def test_short_texts_get_no_fingerprint():
 def test_story_keys_include_both_urls_and_the_text():
     keys = story_keys("https://a.example/x?utm_source=rss", "https://b.example/y", text_hash(LONG))
     assert keys == ["url:https://a.example/x", "url:https://b.example/y", f"text:{text_hash(LONG)}"]
+
+
+def test_an_item_whose_link_others_share_is_keyed_by_its_own_link_fragment_and_all():
+    assert story_keys("https://d.example/live#u1", None, None) == ["item:https://d.example/live#u1"]
