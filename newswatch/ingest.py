@@ -53,9 +53,13 @@ def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestC
             counts.errors.append(f"{result.source}: {result.message}")
         elif isinstance(result, Fetched):
             # one transaction per source: shards meeting the same articles never wait on each other long
+            entries = _recent(config, result, now)
+            kept = [entry for entry in entries if articles.fits(entry)]
+            if len(kept) < len(entries):
+                counts.errors.append(f"{result.source}: {len(entries) - len(kept)} entries left out: their link is "
+                                     f"longer than the {articles.URL_LENGTH:,} characters the store keeps")
             with session(config.database) as current:
-                entries = _recent(config, result, now)
-                counts.new_articles += len(articles.add_new(current, ids[result.source], entries, now))
+                counts.new_articles += len(articles.add_new(current, ids[result.source], kept, now))
     return counts
 
 

@@ -9,6 +9,8 @@ A link that several different items of one feed share (a live blog's updates, a 
 all link to its home page) is not their page: each such item is stored with its GUID (else a
 digest of its title and summary) as the link's fragment, which makes it an article of its own and
 its own story key (`stories.keys`), and starts at `extracted` with its feed text, no page fetched.
+A link longer than URL_LENGTH does not `fit` (the caller reports it); a GUID too long for its
+column is kept as its digest.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ from newswatch.store._sql import insert_ignore
 from newswatch.store.tables import Article
 from newswatch.stories import canonical_url, text_hash
 
-__all__ = ["PageText", "add_new", "attach_text", "claim", "fingerprints", "pending", "since"]
+__all__ = ["URL_LENGTH", "PageText", "add_new", "attach_text", "claim", "fingerprints", "fits", "pending", "since"]
+
+URL_LENGTH = Article.__table__.c.url.type.length
+_GUID_LENGTH = Article.__table__.c.guid_key.type.length - 20  # room for "<source id>:"
+_FRAGMENT_LENGTH = 64
 
 
 @dataclass(frozen=True)
@@ -53,8 +59,24 @@ def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now:
     return insert_ignore(session, Article.__table__, rows, returning=Article.__table__.c.id)
 
 
+def fits(entry: FeedEntry) -> bool:
+    """Whether the store can keep the entry's link (with room for a shared link's fragment)."""
+    return len(canonical_url(entry.url)) <= URL_LENGTH - _FRAGMENT_LENGTH - 1
+
+
 def _identity(entry: FeedEntry) -> str:
     return entry.guid or sha1(f"{entry.title}\n{entry.summary}".encode()).hexdigest()[:16]
+
+
+def _fragment(entry: FeedEntry) -> str:
+    quoted = quote(_identity(entry), safe="")
+    return quoted if len(quoted) <= _FRAGMENT_LENGTH else sha1(quoted.encode()).hexdigest()[:16]
+
+
+def _guid_key(source_id: int, guid: str | None) -> str | None:
+    if not guid:
+        return None
+    return f"{source_id}:{guid}" if len(guid) <= _GUID_LENGTH else f"{source_id}:sha1:{sha1(guid.encode()).hexdigest()}"
 
 
 def _shared_links(entries: list[FeedEntry]) -> set[str]:
@@ -69,7 +91,7 @@ def _row(source_id: int, entry: FeedEntry, now: datetime, shared: set[str]) -> d
     url = canonical_url(entry.url)
     if url in shared:
         text = entry.summary or entry.title
-        return {**_fetched(source_id, entry, now), "url": f"{url}#{quote(_identity(entry), safe='')}",
+        return {**_fetched(source_id, entry, now), "url": f"{url}#{_fragment(entry)}",
                 "stage": "extracted", "text": text, "from_summary": True, "content_hash": text_hash(text),
                 "page_error": "feed: other items share this link; the item's own text is used"}
     return {**_fetched(source_id, entry, now), "url": url}
@@ -78,7 +100,7 @@ def _row(source_id: int, entry: FeedEntry, now: datetime, shared: set[str]) -> d
 def _fetched(source_id: int, entry: FeedEntry, now: datetime) -> dict:
     return {
         "source_id": source_id,
-        "guid_key": f"{source_id}:{entry.guid}" if entry.guid else None,
+        "guid_key": _guid_key(source_id, entry.guid),
         "title": entry.title or "",
         "summary": entry.summary or "",
         "language": entry.language,

@@ -3,14 +3,19 @@
 Keys: `url:` the canonical feed link, `url:` the page's own canonical URL, `text:` the normalised
 text hash. A stored link with a fragment is a feed item whose link other items share
 (`store.articles`): its key is `item:` that link, fragment and all, since the shared page is not
-its own. The store makes keys unique, so concurrent workers agree on the story.
+its own. The store makes keys unique, so concurrent workers agree on the story. A key longer than
+KEY_LENGTH (a very long URL) keeps its start and gets its SHA-1 digest in place of the rest.
 """
 
 from __future__ import annotations
 
+from hashlib import sha1
+
 from newswatch.stories.canonical import canonical_url
 
-__all__ = ["story_keys"]
+__all__ = ["KEY_LENGTH", "story_keys"]
+
+KEY_LENGTH = 500  # the store's key column holds 600
 
 
 def story_keys(url: str, page_canonical: str | None, digest: str | None) -> list[str]:
@@ -20,4 +25,10 @@ def story_keys(url: str, page_canonical: str | None, digest: str | None) -> list
         keys.append(f"url:{canonical_url(page_canonical)}")
     if digest:
         keys.append(f"text:{digest}")
-    return list(dict.fromkeys(keys))
+    return list(dict.fromkeys(_bounded(key) for key in keys))
+
+
+def _bounded(key: str) -> str:
+    if len(key) <= KEY_LENGTH:
+        return key
+    return f"{key[:KEY_LENGTH - 41]}~{sha1(key.encode()).hexdigest()}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from newswatch.stories import canonical_url, story_keys, text_hash
+from newswatch.stories.keys import KEY_LENGTH
 
 
 @pytest.mark.parametrize("url, expected", [
@@ -55,3 +56,11 @@ def test_story_keys_include_both_urls_and_the_text():
 
 def test_an_item_whose_link_others_share_is_keyed_by_its_own_link_fragment_and_all():
     assert story_keys("https://d.example/live#u1", None, None) == ["item:https://d.example/live#u1"]
+
+
+def test_a_key_longer_than_the_store_keeps_is_its_start_and_its_digest():
+    long_url = "https://d.example/" + "idlib/" * 200
+    [key] = story_keys(long_url, None, None)
+    other = story_keys(long_url + "more", None, None)[0]
+    assert len(key) <= KEY_LENGTH and key.startswith("url:https://d.example/idlib/") and key != other
+    assert story_keys(long_url + "?utm_source=rss", None, None) == [key]
