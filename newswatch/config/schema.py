@@ -93,7 +93,7 @@ class FetchSettings(_Model):
 
 
 class SourceConfig(_Model):
-    name: str = Field(pattern=_NAME)
+    name: str = Field(pattern=_NAME, max_length=200)  # the store's column
     url: str = Field(pattern=r"^https?://")
     language: str | None = None
     enabled: bool = True

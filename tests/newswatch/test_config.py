@@ -79,6 +79,8 @@ def test_environment_default_and_override(tmp_path):
                  ":3: schedule: duplicate key", id="duplicate-key"),
     pytest.param(VALID.replace('url: "https://example.org/rss"', 'url: "ftp://example.org/rss"'),
                  ":5: sources[0].url:", id="not-http"),
+    pytest.param(VALID.replace("name: duvar-english", "name: " + "d" * 201),
+                 ":5: sources[0].name: String should have at most 200 characters", id="name-too-long"),
 ])
 def test_mistakes_name_file_line_and_key(tmp_path, text, expected):
     path = write(tmp_path, text)
