@@ -7,6 +7,7 @@ Rules:
 - URLs are absolute: resolved against the feed's URL (or its xml:base, which feedparser applies);
   only http(s) URLs are kept.
 - Dates are timezone-aware UTC; a date without a zone is taken as UTC.
+- No field keeps a NUL character: PostgreSQL refuses them in text, which would lose the batch.
 - Languages are the lowercase primary subtag ("en-US" → "en"), what watchlists filter on.
 - An entry needs a title or a URL: an alert shows one and links the other. Others (an item with
   only a description or only a guid, as RSS allows) are dropped.
@@ -126,7 +127,12 @@ def entry(
     """A FeedEntry, or None when it has neither a title nor a URL."""
     if not (title or url):
         return None
+    url, guid, title, summary, author = (_without_nul(v) for v in (url, guid, title, summary, author))
     return FeedEntry(source, url, guid or None, title, summary, published, author or None, lang)
+
+
+def _without_nul(value: str | None) -> str | None:
+    return value.replace("\x00", "") if value else value
 
 
 def usable(entries: list[FeedEntry | None]) -> list[FeedEntry]:

@@ -201,6 +201,16 @@ def test_a_guid_shared_by_items_with_different_links_identifies_none_of_them() -
     assert [e.guid for e in parse_feed("s", as_json_feed.encode(), URL)] == [None, None]
 
 
+def test_no_field_keeps_a_nul_character() -> None:
+    rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Idlib\x00 talks</title>'
+           b"<link>http://example.com/a\x00b</link><guid>g\x001</guid><description>a\x00b</description>"
+           b"<author>x\x00@example.com (Ann)</author></item></channel></rss>")
+    json_feed = b'{"items": [{"id": "g\\u00001", "url": "http://example.com/j", "title": "Idlib\\u0000 j", "content_text": "x"}]}'
+    entries = parse_feed("s", rss, URL) + parse_feed("s", json_feed, URL)
+    assert [e.title for e in entries] == ["Idlib talks", "Idlib j"]
+    assert not any("\x00" in str(value) for e in entries for value in dataclasses.astuple(e))
+
+
 def test_well_formed_empty_feed_is_an_empty_list() -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     assert parse_feed("s", body, URL) == []

@@ -163,13 +163,14 @@ def page(body: str, head: str = "", lang: str = "fr") -> str:
          "снова открылось"),
         (page(RUSSIAN, lang="ru").encode("utf-16"), "Кафе на вокзале"),
         (page(ARTICLE), "Le café de la gare"),
+        (page(ARTICLE.replace("gare", "gare\x00")).encode("utf-8"), "Le café de la gare"),
     ],
     ids=["utf8", "latin1-declared-utf8", "utf8-declared-latin1", "cp1252-undeclared", "cp1252-declared",
-         "cp1251-declared", "koi8r-http-equiv", "utf16-bom", "str"],
+         "cp1251-declared", "koi8r-http-equiv", "utf16-bom", "str", "nul-bytes"],
 )
 def test_charsets(html: bytes | str, phrase: str) -> None:
     result = extract(html, "http://example.com/a")
-    assert result is not None and phrase in result.text and "\ufffd" not in result.text
+    assert result is not None and phrase in result.text and "\ufffd" not in result.text and "\x00" not in result.text
 
 
 @pytest.mark.parametrize(
