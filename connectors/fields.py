@@ -7,7 +7,9 @@ Rules:
 - URLs are absolute: resolved against the feed's URL (or its xml:base, which feedparser applies);
   only http(s) URLs are kept.
 - Dates are timezone-aware UTC; a date without a zone is taken as UTC.
-- No field keeps a NUL character: PostgreSQL refuses them in text, which would lose the batch.
+- No field keeps a NUL character (PostgreSQL refuses them in text) or a lone UTF-16 surrogate
+  (JSON Feed's "\ud800", or "&#xD800;": no UTF-8 encodes it, for either store); it would lose
+  the batch. A lone surrogate becomes U+FFFD.
 - Languages are the lowercase primary subtag ("en-US" → "en"), what watchlists filter on.
 - An entry needs a title or a URL: an alert shows one and links the other. Others (an item with
   only a description or only a guid, as RSS allows) are dropped.
@@ -38,6 +40,7 @@ _BLOCKS = frozenset(
 )
 _SKIP = frozenset({"script", "style", "template", "noscript"})
 _MARKUP_FIRST = re.compile(r"^\s*<(?:!--|[A-Za-z][A-Za-z0-9]*[\s/>])")
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class _Text(HTMLParser):
@@ -127,12 +130,12 @@ def entry(
     """A FeedEntry, or None when it has neither a title nor a URL."""
     if not (title or url):
         return None
-    url, guid, title, summary, author = (_without_nul(v) for v in (url, guid, title, summary, author))
+    url, guid, title, summary, author = (_storable(v) for v in (url, guid, title, summary, author))
     return FeedEntry(source, url, guid or None, title, summary, published, author or None, lang)
 
 
-def _without_nul(value: str | None) -> str | None:
-    return value.replace("\x00", "") if value else value
+def _storable(value: str | None) -> str | None:
+    return _LONE_SURROGATE.sub("\ufffd", value.replace("\x00", "")) if value else value
 
 
 def usable(entries: list[FeedEntry | None]) -> list[FeedEntry]:

@@ -201,14 +201,18 @@ def test_a_guid_shared_by_items_with_different_links_identifies_none_of_them() -
     assert [e.guid for e in parse_feed("s", as_json_feed.encode(), URL)] == [None, None]
 
 
-def test_no_field_keeps_a_nul_character() -> None:
+def test_no_field_keeps_a_nul_character_or_a_lone_surrogate() -> None:
     rss = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Idlib\x00 talks</title>'
            b"<link>http://example.com/a\x00b</link><guid>g\x001</guid><description>a\x00b</description>"
            b"<author>x\x00@example.com (Ann)</author></item></channel></rss>")
-    json_feed = b'{"items": [{"id": "g\\u00001", "url": "http://example.com/j", "title": "Idlib\\u0000 j", "content_text": "x"}]}'
+    json_feed = (b'{"items": [{"id": "g\\u00001", "url": "http://example.com/j", "title": "Idlib\\u0000 j",'
+                 b' "content_text": "half \\ud83d of an emoji, a whole one \\ud83d\\ude00"}]}')
     entries = parse_feed("s", rss, URL) + parse_feed("s", json_feed, URL)
     assert [e.title for e in entries] == ["Idlib talks", "Idlib j"]
-    assert not any("\x00" in str(value) for e in entries for value in dataclasses.astuple(e))
+    assert entries[1].summary == "half \ufffd of an emoji, a whole one \U0001F600"
+    for value in (str(v) for e in entries for v in dataclasses.astuple(e)):
+        value.encode("utf-8")  # no lone surrogate
+        assert "\x00" not in value
 
 
 def test_well_formed_empty_feed_is_an_empty_list() -> None:
