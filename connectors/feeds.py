@@ -14,6 +14,10 @@ Rules:
 - Refused with FeedParseError, message `parse: not a feed (…)`: a document with no feed structure
   (an HTML page, random bytes), a broken one with no entries, or one whose entries all lack both
   a title and a link.
+- Character references to no character (`&#xD800;`, a UTF-16 surrogate; past U+10FFFF) become
+  U+FFFD first: feedparser's lenient parser raises on them. Any other exception feedparser raises
+  on a document is that feed's FeedParseError (`parse: the feed parser failed (…)`), never the
+  batch's: one feed's bytes must not stop the other sources.
 - Entity expansion: a DOCTYPE's internal subset (where entity declarations live) is cut out before
   parsing: feeds never need one, and "billion laughs" and quadratic-blowup documents live there.
   Behind that, feedparser's SAX parser does not resolve external entities (no XXE) and expat
@@ -42,6 +46,7 @@ _CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
 _LEGACY = frozenset({"iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii", "windows-1252", "cp1252"})
 _DOCTYPE_SUBSET = re.compile(rb"<!DOCTYPE\b[^>\[]*\[", re.IGNORECASE)
 _SUBSET_END = re.compile(rb"\]\s*>")
+_CHAR_REF = re.compile(rb"&#([xX][0-9a-fA-F]{1,16}|[0-9]{1,20});")
 _WIDE_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)
 
 
@@ -67,7 +72,11 @@ def parse_document(source: str, body: bytes, url: str, content_type: str | None 
     # Without a Content-Type feedparser flags every document as bozo; application/xml is neutral
     # (the charset then comes from the BOM or the XML declaration, RFC 7303).
     headers = {"content-location": url, "content-type": _utf8_wins(content_type, body)}
-    parsed = feedparser.parse(io.BytesIO(_without_internal_dtd(body)), response_headers=headers)
+    try:
+        parsed = feedparser.parse(io.BytesIO(_char_refs_made_valid(_without_internal_dtd(body))),
+                                  response_headers=headers)
+    except Exception as exc:  # noqa: BLE001 - feedparser's own failure on a feed is that feed's error
+        raise FeedParseError(f"parse: the feed parser failed ({type(exc).__name__}: {exc})") from exc
     if not parsed.entries and (not parsed.get("version") or _broken(parsed)):
         raise FeedParseError(f"parse: not a feed ({_why(parsed)})")
     feed = parsed.feed
@@ -94,6 +103,18 @@ def _entry(
         author=_author(raw) or feed_author,
         lang=fields.language((raw.get("title_detail") or {}).get("language")) or feed_language,
     )
+
+
+def _char_refs_made_valid(body: bytes) -> bytes:
+    """`body` with each character reference to no character (a UTF-16 surrogate, past U+10FFFF)
+    made U+FFFD: feedparser's lenient parser raises on them, losing every entry."""
+    return _CHAR_REF.sub(_valid_ref, body) if b"&#" in body else body
+
+
+def _valid_ref(found: re.Match) -> bytes:
+    digits = found[1]
+    value = int(digits[1:], 16) if digits[:1] in (b"x", b"X") else int(digits)
+    return b"&#xFFFD;" if 0xD800 <= value <= 0xDFFF or value > 0x10FFFF else found[0]
 
 
 def _without_internal_dtd(body: bytes) -> bytes:

@@ -70,6 +70,7 @@ def plain_text(value: str | None, *, html: bool = True, one_line: bool = False) 
     """`value` as plain text: tags stripped and entities unescaped when `html`, blanks collapsed."""
     if not value:
         return ""
+    value = value.replace("\x00", "")  # before the blanks are collapsed
     if html:
         value = _strip(value)
         if _MARKUP_FIRST.match(value):

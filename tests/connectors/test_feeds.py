@@ -215,6 +215,22 @@ def test_no_field_keeps_a_nul_character_or_a_lone_surrogate() -> None:
         assert "\x00" not in value
 
 
+@pytest.mark.parametrize("ref", [b"&#xD800;", b"&#57343;", b"&#x110000;", b"&#99999999999;"])
+def test_a_reference_to_no_character_becomes_a_replacement_character(ref: bytes) -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>Idlib ' + ref +
+            b" &#0; talks &#8217;</title><link>http://example.com/a</link></item></channel></rss>")
+    assert [e.title for e in parse_feed("s", body, URL)] == ["Idlib \ufffd talks \u2019"]
+
+
+def test_a_failure_inside_feedparser_is_the_feeds_parse_error(monkeypatch) -> None:
+    def broken(*args, **kwargs):
+        raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+
+    monkeypatch.setattr("connectors.feeds.feedparser.parse", broken)
+    with pytest.raises(FeedParseError, match=r"^parse: the feed parser failed \(UnicodeEncodeError: "):
+        parse_feed("s", b"<rss/>", URL)
+
+
 def test_well_formed_empty_feed_is_an_empty_list() -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     assert parse_feed("s", body, URL) == []
