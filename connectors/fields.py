@@ -87,11 +87,14 @@ def _strip(value: str) -> str:
 
 
 def absolute_url(link: str | None, base: str) -> str:
-    """`link` resolved against `base`; "" when missing or not http(s)."""
+    """`link` resolved against `base`; "" when missing, malformed or not http(s)."""
     if not link or not isinstance(link, str):
         return ""
-    url = urljoin(base, link.strip())
-    return url if urlsplit(url).scheme in ("http", "https") else ""
+    try:
+        url = urljoin(base, link.strip())
+        return url if urlsplit(url).scheme in ("http", "https") else ""
+    except ValueError:  # "http://[not-an-address/": no URL at all
+        return ""
 
 
 def utc(value: time.struct_time | datetime | str | None) -> datetime | None:

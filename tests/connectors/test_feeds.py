@@ -231,6 +231,15 @@ def test_a_failure_inside_feedparser_is_the_feeds_parse_error(monkeypatch) -> No
         parse_feed("s", b"<rss/>", URL)
 
 
+def test_a_malformed_link_leaves_the_entry_without_one() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
+            b"<item><title>Bad</title><link>http://[not-an-address/x</link></item>"
+            b"<item><title>Good</title><link>http://example.com/g</link></item></channel></rss>")
+    json_feed = b'{"items": [{"id": "1", "url": "http://[::1/x", "title": "Bad too"}]}'
+    assert [(e.title, e.url) for e in parse_feed("s", body, URL) + parse_feed("s", json_feed, URL)] == [
+        ("Bad", ""), ("Good", "http://example.com/g"), ("Bad too", "")]
+
+
 def test_well_formed_empty_feed_is_an_empty_list() -> None:
     body = b'<?xml version="1.0"?><rss version="2.0"><channel><title>Quiet</title></channel></rss>'
     assert parse_feed("s", body, URL) == []
