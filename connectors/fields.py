@@ -88,7 +88,7 @@ def _strip(value: str) -> str:
 
 def absolute_url(link: str | None, base: str) -> str:
     """`link` resolved against `base`; "" when missing, malformed or not http(s)."""
-    if not link or not isinstance(link, str):
+    if not isinstance(link, str) or not link.strip():
         return ""
     try:
         url = urljoin(base, link.strip())

@@ -35,7 +35,7 @@ from newswatch.config import DEFAULTS, Config
 from newswatch.ingest import IngestCounts, ingest, plan
 from newswatch.matching import WatchIndex
 from newswatch.models import Failed, Page, SourceRequest
-from newswatch.reading import Reading, read, read_all
+from newswatch.reading import ReadFailure, Reading, read_all, read_safely
 from newswatch.reading import in_process as read_in_process
 from newswatch.store import articles, cycles, reading, session, sources, upgrade
 from newswatch.store.articles import PageText
@@ -117,12 +117,18 @@ def _read_pages(config: Config, batch: list[PageJob]) -> int:
     """
     extraction = _Extraction(_POOL.get(len(batch)), batch)
     pages = fetch_pages_sync(config.fetch, [job.url for job in batch], on_page=extraction.submit)
-    results = [PageText(job.article_id, reading.extracted, page.error, reading.fingerprint, reading.content_hash,
-                        reading.hits) if reading else PageText(job.article_id, None, page.error)
-               for job, page, reading in zip(batch, pages, extraction.results(pages), strict=True)]
+    results = [_page_text(job, page, reading) for job, page, reading in zip(batch, pages, extraction.results(pages),
+                                                                              strict=True)]
     progress.advance("articles", len(results))
     _POOL.settle(config, results, utcnow())
     return len(batch)
+
+
+def _page_text(job: PageJob, page: Page, reading: Reading | ReadFailure | None) -> PageText:
+    if isinstance(reading, Reading):
+        return PageText(job.article_id, reading.extracted, page.error, reading.fingerprint, reading.content_hash,
+                        reading.hits)
+    return PageText(job.article_id, None, reading.error if isinstance(reading, ReadFailure) else page.error)
 
 
 @task(cache_policy=NO_CACHE)
@@ -368,12 +374,12 @@ class _Extraction:
             if len(self._waiting) == _PAGES_A_SUBMISSION:
                 self._send()
 
-    def results(self, pages: list[Page]) -> list[Reading | None]:
+    def results(self, pages: list[Page]) -> list[Reading | ReadFailure | None]:
         """One result per page, in order: from the pool, or read here without one."""
         if self._waiting:
             self._send()
         return [self._futures[i][0].result()[self._futures[i][1]] if i in self._futures
-                else read(*self._arguments(i, page)) if page.body else None
+                else read_safely(*self._arguments(i, page)) if page.body else None
                 for i, page in enumerate(pages)]
 
     def _send(self) -> None:

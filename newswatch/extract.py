@@ -133,9 +133,12 @@ def _language(tree: HtmlElement) -> str | None:
 def _canonical(tree: HtmlElement, url: str) -> str | None:
     links = tree.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href")
     for href in [*links, *tree.xpath("//meta[@property='og:url']/@content")]:
-        absolute = urljoin(url, href.strip())
-        if href.strip() and urlsplit(absolute).scheme in ("http", "https"):
-            return absolute
+        try:
+            absolute = urljoin(url, href.strip())
+            if href.strip() and urlsplit(absolute).scheme in ("http", "https"):
+                return absolute
+        except ValueError:  # "http://[not-an-address/": the next one, if any
+            continue
     return None
 
 

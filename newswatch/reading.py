@@ -18,7 +18,7 @@ from newswatch.models import Document, Extracted, Hit
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
 
-__all__ = ["Reading", "in_process", "read", "read_all"]
+__all__ = ["ReadFailure", "Reading", "in_process", "read", "read_all", "read_safely"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,13 @@ class Reading:
     fingerprint: bytes
     content_hash: str | None
     hits: tuple[tuple[str, Hit], ...] | None = None  # (watchlist, hit); None: not matched here
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """A page whose reading raised: its article falls back to the feed summary with this error."""
+
+    error: str
 
 
 # The watch index of a process that reads pages for a cycle (a pool initializer gives it once).
@@ -54,6 +61,15 @@ def read(body: bytes, url: str, title: str, language: str | None, metadata: bool
     return Reading(found, fingerprint(title, found.text, language).to_bytes(), text_hash(found.text), hits)
 
 
-def read_all(pages: list[tuple]) -> list[Reading | None]:
-    """`read` of each page's arguments: a few pages a submission to a process pool."""
-    return [read(*arguments) for arguments in pages]
+def read_safely(*arguments) -> Reading | ReadFailure | None:
+    """`read`, with what it raises as the page's failure: one page's bytes that break a reader
+    must not fail its batch, or the cycle, again every cycle (the page stays unread)."""
+    try:
+        return read(*arguments)
+    except Exception as error:  # noqa: BLE001 - whatever the readers raise on this page
+        return ReadFailure(f"extract: reading the page failed ({type(error).__name__}: {error})")
+
+
+def read_all(pages: list[tuple]) -> list[Reading | ReadFailure | None]:
+    """`read_safely` of each page's arguments: a few pages a submission to a process pool."""
+    return [read_safely(*arguments) for arguments in pages]

@@ -234,10 +234,11 @@ def test_a_failure_inside_feedparser_is_the_feeds_parse_error(monkeypatch) -> No
 def test_a_malformed_link_leaves_the_entry_without_one() -> None:
     body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>'
             b"<item><title>Bad</title><link>http://[not-an-address/x</link></item>"
+            b"<item><title>Blank</title><link>   </link></item>"
             b"<item><title>Good</title><link>http://example.com/g</link></item></channel></rss>")
-    json_feed = b'{"items": [{"id": "1", "url": "http://[::1/x", "title": "Bad too"}]}'
+    json_feed = b'{"items": [{"id": "1", "url": "http://[::1/x", "title": "Bad too"}, {"url": "  ", "title": "Blank too"}]}'
     assert [(e.title, e.url) for e in parse_feed("s", body, URL) + parse_feed("s", json_feed, URL)] == [
-        ("Bad", ""), ("Good", "http://example.com/g"), ("Bad too", "")]
+        ("Bad", ""), ("Blank", ""), ("Good", "http://example.com/g"), ("Bad too", ""), ("Blank too", "")]
 
 
 def test_well_formed_empty_feed_is_an_empty_list() -> None:

@@ -14,6 +14,7 @@ import pytest
 from sqlmodel import select
 
 import flows.monitor
+import newswatch.reading
 from flows.monitor import monitor
 from newswatch.config import DEFAULTS
 from newswatch.replay import ReplayServer
@@ -68,3 +69,26 @@ def test_the_page_supplies_what_the_feed_lacks_and_the_feed_what_it_gives(prefec
     assert wire and all(wire)
     assert duvar and all(duvar)
     assert all(title and published for _, _, title, published in rows)
+
+
+def test_a_page_that_breaks_the_reader_falls_back_to_its_summary_and_the_cycle_goes_on(
+        prefect_server, tmp_path, monkeypatch):
+    real = newswatch.reading.extract
+
+    def breaks_on_one(body, url, metadata=True):
+        if "lavrov-idlib-talks" in url:
+            raise RuntimeError("a reader bug on this page")
+        return real(body, url, metadata)
+
+    monkeypatch.setattr(flows.monitor, "POOL_THRESHOLD", 10**6)  # read here, where the patch is
+    monkeypatch.setattr(newswatch.reading, "extract", breaks_on_one)
+    with ReplayServer(SEEDS) as server:
+        counts = monitor(str(write_config(tmp_path, server.base_url)))
+    with session(f"sqlite:///{tmp_path}/store.db") as current:
+        rows = {a.url: a for a in current.exec(select(Article))}
+    broken = [a for url, a in rows.items() if "lavrov-idlib-talks" in url]
+    assert counts["extracted"] == counts["new_articles"] == len(rows) > 1
+    assert broken and all(a.stage == "done" and a.from_summary for a in broken)
+    assert all(a.page_error == "extract: reading the page failed (RuntimeError: a reader bug on this page)"
+               for a in broken)
+    assert all(not a.from_summary for url, a in rows.items() if "lavrov-idlib-talks" not in url and "/pages/" in url)

@@ -201,8 +201,11 @@ def test_no_article_is_none(html: bytes) -> None:
          "de", None),
         ('<meta http-equiv="Content-Language" content="es-MX">', "", "es", None),
         ("", "zz-invalid-tag-", "zz", None),
+        ('<link rel="canonical" href="http://[::1/x"><meta property="og:url" content="https://example.com/og">', "",
+         None, "https://example.com/og"),
     ],
-    ids=["canonical-relative", "rel-list", "og-url", "og-locale-bad-canonical", "content-language", "odd-lang"],
+    ids=["canonical-relative", "rel-list", "og-url", "og-locale-bad-canonical", "content-language", "odd-lang",
+         "malformed-canonical"],
 )
 def test_language_and_canonical(head: str, lang: str, language: str | None, canonical: str | None) -> None:
     html = page(ARTICLE, head, lang).replace(' lang=""', "")

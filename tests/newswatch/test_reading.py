@@ -7,7 +7,8 @@ import json
 import pickle
 from pathlib import Path
 
-from newswatch.reading import read
+import newswatch.reading
+from newswatch.reading import ReadFailure, Reading, read, read_all
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import Fingerprint, fingerprint
 
@@ -60,3 +61,12 @@ def test_a_process_given_the_watch_index_matches_what_it_reads_as_triage_would()
         module._INDEX.clear()
     expected = index.match(Document("A feed title", matched.extracted.text, matched.extracted.language or "en", "wire"))
     assert [name for name, _ in matched.hits] == ["found"] and list(matched.hits) == expected
+
+
+def test_a_reader_that_raises_is_that_pages_failure_not_its_submissions(monkeypatch):
+    real = newswatch.reading.extract
+    monkeypatch.setattr(newswatch.reading, "extract",
+                        lambda body, url, metadata=True: 1 / 0 if "broken" in url else real(body, url, metadata))
+    good, broken = read_all([(HTML, PAGE["url"], "t", "en"), (HTML, "https://x.example/broken", "t", "en")])
+    assert isinstance(good, Reading)
+    assert broken == ReadFailure("extract: reading the page failed (ZeroDivisionError: division by zero)")
