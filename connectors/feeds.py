@@ -15,7 +15,7 @@ Rules:
   (an HTML page, random bytes), a broken one with no entries, or one whose entries all lack both
   a title and a link.
 - Character references to no character (`&#xD800;`, a UTF-16 surrogate; past U+10FFFF) become
-  U+FFFD first: feedparser's lenient parser raises on them. Any other exception feedparser raises
+  U+FFFD first: feedparser's lenient parser raises on them. Any other exception the parsers raise
   on a document is that feed's FeedParseError (`parse: the feed parser failed (…)`), never the
   batch's: one feed's bytes must not stop the other sources.
 - Entity expansion: a DOCTYPE's internal subset (where entity declarations live) is cut out before
@@ -65,6 +65,15 @@ def parse_feed(source: str, body: bytes, url: str, content_type: str | None = No
 
 def parse_document(source: str, body: bytes, url: str, content_type: str | None = None) -> ParsedFeed:
     """`parse_feed` plus the feed-level hints."""
+    try:
+        return _parse_document(source, body, url, content_type)
+    except FeedParseError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a parser's own failure on a feed is that feed's error
+        raise FeedParseError(f"parse: the feed parser failed ({type(exc).__name__}: {exc})") from exc
+
+
+def _parse_document(source: str, body: bytes, url: str, content_type: str | None) -> ParsedFeed:
     media = (content_type or "").split(";")[0].strip().lower()
     start = body.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
     if start == b"{" or (media in _JSON_TYPES and start != b"<"):
@@ -72,11 +81,7 @@ def parse_document(source: str, body: bytes, url: str, content_type: str | None 
     # Without a Content-Type feedparser flags every document as bozo; application/xml is neutral
     # (the charset then comes from the BOM or the XML declaration, RFC 7303).
     headers = {"content-location": url, "content-type": _utf8_wins(content_type, body)}
-    try:
-        parsed = feedparser.parse(io.BytesIO(_char_refs_made_valid(_without_internal_dtd(body))),
-                                  response_headers=headers)
-    except Exception as exc:  # noqa: BLE001 - feedparser's own failure on a feed is that feed's error
-        raise FeedParseError(f"parse: the feed parser failed ({type(exc).__name__}: {exc})") from exc
+    parsed = feedparser.parse(io.BytesIO(_char_refs_made_valid(_without_internal_dtd(body))), response_headers=headers)
     if not parsed.entries and (not parsed.get("version") or _broken(parsed)):
         raise FeedParseError(f"parse: not a feed ({_why(parsed)})")
     feed = parsed.feed

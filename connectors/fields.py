@@ -106,11 +106,11 @@ def utc(value: time.struct_time | datetime | str | None) -> datetime | None:
             value = datetime(*value[:6], tzinfo=timezone.utc)
         elif isinstance(value, str):
             value = _parse_date(value.strip())
-    except (TypeError, ValueError, OverflowError):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+    except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 east of UTC, 9999 west
         return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _parse_date(text: str) -> datetime:

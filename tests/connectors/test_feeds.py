@@ -227,8 +227,10 @@ def test_a_failure_inside_feedparser_is_the_feeds_parse_error(monkeypatch) -> No
         raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
 
     monkeypatch.setattr("connectors.feeds.feedparser.parse", broken)
-    with pytest.raises(FeedParseError, match=r"^parse: the feed parser failed \(UnicodeEncodeError: "):
-        parse_feed("s", b"<rss/>", URL)
+    monkeypatch.setattr("connectors.feeds.parse_json_feed", broken)
+    for body in (b"<rss/>", b'{"items": []}'):
+        with pytest.raises(FeedParseError, match=r"^parse: the feed parser failed \(UnicodeEncodeError: "):
+            parse_feed("s", body, URL)
 
 
 def test_a_malformed_link_leaves_the_entry_without_one() -> None:
@@ -298,8 +300,11 @@ def test_entity_attacks_do_no_harm(body: bytes) -> None:
         ("Thu, 02 May 2024 12:00:00 +0200", "2024-05-02T10:00:00+00:00"),
         ("yesterday", None),
         ("", None),
+        ("0001-01-01T00:00:00+05:00", None),
+        ("9999-12-31T23:59:59-05:00", None),
     ],
-    ids=["rfc3339-z", "nanoseconds-offset", "no-zone", "rfc822", "garbage", "empty"],
+    ids=["rfc3339-z", "nanoseconds-offset", "no-zone", "rfc822", "garbage", "empty", "before-year-1-in-utc",
+         "after-9999-in-utc"],
 )
 def test_json_feed_dates(date: str, expected: str | None) -> None:
     body = json.dumps({"items": [{"id": "1", "url": "https://example.org/1", "date_published": date}]})
