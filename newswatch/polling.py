@@ -23,7 +23,8 @@ def after_success(now: datetime, ttl_seconds: int | None) -> datetime | None:
     """None means "poll on every cycle"."""
     if not ttl_seconds or ttl_seconds <= 0:
         return None
-    return now + min(timedelta(seconds=ttl_seconds), MAX_TTL)
+    # compared as numbers: a server's max-age of 10**20 is no timedelta at all
+    return now + timedelta(seconds=min(ttl_seconds, MAX_TTL.total_seconds()))
 
 
 def after_failure(now: datetime, failure: Failed, consecutive_failures: int) -> datetime:

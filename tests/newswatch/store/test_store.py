@@ -10,6 +10,7 @@ from sqlmodel import select
 
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified
+from newswatch import polling
 from newswatch.store import articles, deliveries, matches, reading, session, sources
 from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
@@ -179,6 +180,13 @@ def test_source_health_backs_off_and_recovers(database):
         sources.record(current, [NotModified("duvar")], later)
         sources.record(current, [Failed("duvar", "gone", "fetch: 410 gone", status=410)], later)
         assert sources.due(current, later + timedelta(days=30), names) == []
+
+
+def test_a_caching_hint_beyond_any_date_waits_the_longest_poll_interval(database):
+    seeded(database)
+    with session(database) as current:
+        sources.record(current, [Fetched("duvar", [], ttl_seconds=10**20)], NOW)
+        assert current.exec(select(Source)).one().next_check_at == NOW + polling.MAX_TTL
 
 
 def test_a_changed_url_starts_the_source_afresh(database):
