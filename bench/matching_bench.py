@@ -11,6 +11,7 @@ What it does (bench/README.md, "## Matching", has the figures):
 
     .venv/bin/python bench/matching_bench.py            # 10 / 1,000 / 10,000 watchlists, 300 articles
     .venv/bin/python bench/matching_bench.py --quick    # 10 / 1,000 watchlists, 100 articles
+    .venv/bin/python bench/matching_bench.py --huge     # NEAR against AND on one very long page
 """
 
 from __future__ import annotations
@@ -162,12 +163,33 @@ def run(size: int, articles: list[Document], generator: Generator) -> dict[str, 
             "candidates": candidates, "matches": sum(map(len, got)) / len(articles)}
 
 
+HUGE_SENTENCE = "Talks in Moscow on Idlib: Erdoğan and Putin met again, aides said. "
+
+
+def huge_page(repeats: tuple[int, ...]) -> None:
+    """NEAR on one very long page, against AND of the same words (the baseline) on the same page."""
+    print(f"{'occurrences':>11} {'characters':>10} {'AND s':>7} {'NEAR/10 s':>9} {'ratio':>6}")
+    for count in repeats:
+        doc = Document("Idlib", HUGE_SENTENCE * count, "en")
+        times = []
+        for query in ("Erdoğan AND Putin", "Erdoğan NEAR/10 Putin"):
+            compiled = compile_query(query)
+            start = time.perf_counter()
+            assert compiled.evaluate(doc) is not None
+            times.append(time.perf_counter() - start)
+        print(f"{count:>11,} {len(doc.text):>10,} {times[0]:>7.2f} {times[1]:>9.2f} {times[1] / times[0]:>5.1f}x",
+              flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 and 1,000 watchlists, 100 articles")
     parser.add_argument("--articles", type=int, help="how many articles (default 300, --quick 100)")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--huge", action="store_true", help="NEAR on one very long page instead")
     args = parser.parse_args()
+    if args.huge:
+        return huge_page((1_000, 5_000, 20_000))
     sizes = [10, 1_000] if args.quick else [10, 1_000, 10_000]
     articles = load_articles(args.articles or (100 if args.quick else 300))
     generator = Generator(mine_vocabulary(articles), args.seed)

@@ -23,6 +23,7 @@ Rules:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import NamedTuple
@@ -228,9 +229,9 @@ class Near(Positional):
         pairs: dict[tuple[int, int], Occurrence] = {}
         # each occurrence on either side pairs with its nearest partner on the other side
         for ones, others, flip in ((lefts, rights, False), (rights, lefts, True)):
+            nearest = _Nearest(others)
             for i, one in enumerate(ones):
-                best = min(((self._gap(one, other), j) for j, other in enumerate(others)
-                            if other.field == one.field), default=None)
+                best = nearest.to(one)
                 if best is None or best[0] > self.distance:
                     continue
                 other = others[best[1]]
@@ -240,16 +241,40 @@ class Near(Positional):
                                                  max(one.last, other.last), left.hits + right.hits))
         return list(pairs.values())
 
-    @staticmethod
-    def _gap(a: Occurrence, b: Occurrence) -> int:
-        if a.last < b.first:
-            return b.first - a.last - 1
-        if b.last < a.first:
-            return a.first - b.last - 1
-        return 1 << 30  # overlapping spans are one mention, not two near each other
-
     def clauses(self) -> tuple[frozenset[Key], ...]:
         return tuple(dict.fromkeys(self.left.clauses() + self.right.clauses()))
+
+
+class _Nearest:
+    """The occurrence nearest to a given one among `others` of its field, by the number of words
+    between them (overlapping spans are one mention, never near each other), the first listed on
+    a tie: found by bisection, since a page can hold thousands of each side's occurrences."""
+
+    def __init__(self, others: list[Occurrence]) -> None:
+        by_field: dict[str, list[tuple[int, int, int]]] = {}
+        for j, other in enumerate(others):
+            by_field.setdefault(other.field, []).append((other.first, other.last, j))
+        # per field: (first, j) and (last, j) sorted, with the keys apart for bisection
+        self._after = {f: sorted((first, j) for first, _, j in spans) for f, spans in by_field.items()}
+        self._before = {f: sorted((last, j) for _, last, j in spans) for f, spans in by_field.items()}
+        self._firsts = {f: [first for first, _ in spans] for f, spans in self._after.items()}
+        self._lasts = {f: [last for last, _ in spans] for f, spans in self._before.items()}
+
+    def to(self, one: Occurrence) -> tuple[int, int] | None:
+        """(words between, index in others) of the nearest, or None if none is apart from `one`."""
+        if one.field not in self._after:
+            return None
+        found = []
+        firsts, after = self._firsts[one.field], self._after[one.field]
+        k = bisect_right(firsts, one.last)  # the first starting after `one` ends
+        if k < len(firsts):
+            found.append((firsts[k] - one.last - 1, after[k][1]))
+        lasts, before = self._lasts[one.field], self._before[one.field]
+        k = bisect_left(lasts, one.first) - 1  # the last ending before `one` starts
+        if k >= 0:
+            k = bisect_left(lasts, lasts[k])  # the first listed among those ending there
+            found.append((one.first - lasts[k] - 1, before[k][1]))
+        return min(found, default=None)
 
 
 @dataclass(frozen=True)
