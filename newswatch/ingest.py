@@ -56,7 +56,7 @@ def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestC
             entries = _recent(config, result, now)
             kept = [entry for entry in entries if articles.fits(entry)]
             if len(kept) < len(entries):
-                counts.errors.append(f"{result.source}: {len(entries) - len(kept)} entries left out: their link is "
+                counts.errors.append(f"{result.source}: {len(entries) - len(kept)} of its entries left out: a link "
                                      f"longer than the {articles.URL_LENGTH:,} characters the store keeps")
             with session(config.database) as current:
                 counts.new_articles += len(articles.add_new(current, ids[result.source], kept, now))

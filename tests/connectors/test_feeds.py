@@ -238,7 +238,8 @@ def test_a_malformed_link_leaves_the_entry_without_one() -> None:
             b"<item><title>Bad</title><link>http://[not-an-address/x</link></item>"
             b"<item><title>Blank</title><link>   </link></item>"
             b"<item><title>Good</title><link>http://example.com/g</link></item></channel></rss>")
-    json_feed = b'{"items": [{"id": "1", "url": "http://[::1/x", "title": "Bad too"}, {"url": "  ", "title": "Blank too"}]}'
+    json_feed = (b'{"items": [{"id": "1", "url": "http://[::1/x", "title": "Bad too"},'
+                 b' {"url": "  ", "title": "Blank too"}]}')
     assert [(e.title, e.url) for e in parse_feed("s", body, URL) + parse_feed("s", json_feed, URL)] == [
         ("Bad", ""), ("Blank", ""), ("Good", "http://example.com/g"), ("Bad too", ""), ("Blank too", "")]
 

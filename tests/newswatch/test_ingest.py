@@ -34,10 +34,12 @@ def test_a_link_too_long_to_store_is_reported_and_the_other_entries_are_alerted(
     plan(config, NOW)
     counts = ingest(config, [Fetched("duvar", entries)], NOW)
     assert counts.new_articles == 2
-    assert counts.errors == ["duvar: 1 entries left out: their link is longer than the 2,000 characters the store keeps"]
+    assert counts.errors == [
+        "duvar: 1 of its entries left out: a link longer than the 2,000 characters the store keeps"]
     with session(config.database) as current:
         stored = current.exec(select(Article).order_by(Article.id)).all()
-        articles.attach_text(current, [PageText(a.id, Extracted(text=f"{a.title} in Moscow, said Lavrov.")) for a in stored])
+        articles.attach_text(current, [PageText(a.id, Extracted(text=f"{a.title} in Moscow, said Lavrov."))
+                                       for a in stored])
     triage(config, NOW)  # story keys of the long link fit the store too
     with session(config.database) as current:
         assert [a.stage for a in current.exec(select(Article))] == ["done", "done"]

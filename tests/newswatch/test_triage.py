@@ -123,7 +123,8 @@ def test_fuzzy_keys_are_forgotten_after_twice_the_window(database):
 
 
 LIVE_BLOG = [  # one link for every update, as a live blog's feed has it
-    ("u1", "Turkish soldiers killed in Idlib", "Two Turkish soldiers were killed by an air strike near Saraqib in Idlib."),
+    ("u1", "Turkish soldiers killed in Idlib",
+     "Two Turkish soldiers were killed by an air strike near Saraqib in Idlib."),
     ("u2", "Lavrov on the Moscow talks", "Lavrov said the Moscow talks on Idlib will go on next week with Ankara."),
     ("u3", "Grain prices", "Wheat futures fell in Chicago on Tuesday as the harvest outlook improved."),
 ]

@@ -66,7 +66,8 @@ def test_links_that_are_no_valid_urls_are_kept_as_written_beside_the_others(data
     with session(database) as current:
         ids = articles.add_new(current, source_id, [entry("http://d.example:abc/a"), entry("http://[::1]:8080/b"),
                                                     entry("https://d.example/c")], NOW)
-        articles.attach_text(current, [PageText(ids[-1], Extracted(text="About Idlib.", canonical_url="http://[::1/c"))])
+        articles.attach_text(current, [PageText(ids[-1], Extracted(text="About Idlib.",
+                                                                    canonical_url="http://[::1/c"))])
     with session(database) as current:
         stored = {a.url: a.canonical_url for a in current.exec(select(Article))}
     assert stored == {"http://d.example:abc/a": None, "http://[::1]:8080/b": None,
