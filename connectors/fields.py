@@ -5,7 +5,7 @@ Rules:
   runs of blanks collapsed; a title is one line. HTML that was escaped twice (reddit's feeds: the
   text starts with markup after one pass) is stripped a second time.
 - URLs are absolute: resolved against the feed's URL (or its xml:base, which feedparser applies);
-  only http(s) URLs are kept.
+  only http(s) URLs are kept (`newswatch.urls.absolute_url`, re-exported here).
 - Dates are timezone-aware UTC; a date without a zone is taken as UTC.
 - No field keeps a NUL character (PostgreSQL refuses them in text) or a lone UTF-16 surrogate
   (JSON Feed's "\ud800", or "&#xD800;": no UTF-8 encodes it, for either store); it would lose
@@ -27,10 +27,10 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
 
 from connectors.errors import FeedParseError
 from newswatch.models import FeedEntry
+from newswatch.urls import absolute_url
 
 __all__ = ["absolute_url", "entry", "language", "plain_text", "usable", "utc"]
 
@@ -84,17 +84,6 @@ def _strip(value: str) -> str:
     parser.feed(value)
     parser.close()
     return "".join(parser.parts)
-
-
-def absolute_url(link: str | None, base: str) -> str:
-    """`link` resolved against `base`; "" when missing, malformed or not http(s)."""
-    if not isinstance(link, str) or not link.strip():
-        return ""
-    try:
-        url = urljoin(base, link.strip())
-        return url if urlsplit(url).scheme in ("http", "https") else ""
-    except ValueError:  # "http://[not-an-address/": no URL at all
-        return ""
 
 
 def utc(value: time.struct_time | datetime | str | None) -> datetime | None:

@@ -27,9 +27,9 @@ import codecs
 import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
 
 from newswatch.models import Extracted
+from newswatch.urls import absolute_url
 
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
@@ -133,12 +133,8 @@ def _language(tree: HtmlElement) -> str | None:
 def _canonical(tree: HtmlElement, url: str) -> str | None:
     links = tree.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href")
     for href in [*links, *tree.xpath("//meta[@property='og:url']/@content")]:
-        try:
-            absolute = urljoin(url, href.strip())
-            if href.strip() and urlsplit(absolute).scheme in ("http", "https"):
-                return absolute
-        except ValueError:  # "http://[not-an-address/": the next one, if any
-            continue
+        if absolute := absolute_url(href, url):
+            return absolute
     return None
 
 
