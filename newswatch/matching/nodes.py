@@ -26,6 +26,7 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from operator import itemgetter
 from typing import NamedTuple
 
 from newswatch.matching.document import Analysed, Pattern, appearance, compile_pattern, find
@@ -251,30 +252,32 @@ class _Nearest:
     a tie: found by bisection, since a page can hold thousands of each side's occurrences."""
 
     def __init__(self, others: list[Occurrence]) -> None:
-        by_field: dict[str, list[tuple[int, int, int]]] = {}
+        # per field, (first position, index in others) and (last position, index), sorted
+        self._starts: dict[str, list[tuple[int, int]]] = {}
+        self._ends: dict[str, list[tuple[int, int]]] = {}
         for j, other in enumerate(others):
-            by_field.setdefault(other.field, []).append((other.first, other.last, j))
-        # per field: (first, j) and (last, j) sorted, with the keys apart for bisection
-        self._after = {f: sorted((first, j) for first, _, j in spans) for f, spans in by_field.items()}
-        self._before = {f: sorted((last, j) for _, last, j in spans) for f, spans in by_field.items()}
-        self._firsts = {f: [first for first, _ in spans] for f, spans in self._after.items()}
-        self._lasts = {f: [last for last, _ in spans] for f, spans in self._before.items()}
+            self._starts.setdefault(other.field, []).append((other.first, j))
+            self._ends.setdefault(other.field, []).append((other.last, j))
+        for spans in (*self._starts.values(), *self._ends.values()):
+            spans.sort()
 
     def to(self, one: Occurrence) -> tuple[int, int] | None:
         """(words between, index in others) of the nearest, or None if none is apart from `one`."""
-        if one.field not in self._after:
+        if one.field not in self._starts:
             return None
+        starts, ends = self._starts[one.field], self._ends[one.field]
         found = []
-        firsts, after = self._firsts[one.field], self._after[one.field]
-        k = bisect_right(firsts, one.last)  # the first starting after `one` ends
-        if k < len(firsts):
-            found.append((firsts[k] - one.last - 1, after[k][1]))
-        lasts, before = self._lasts[one.field], self._before[one.field]
-        k = bisect_left(lasts, one.first) - 1  # the last ending before `one` starts
+        k = bisect_right(starts, one.last, key=_position)  # the first starting after `one` ends
+        if k < len(starts):
+            found.append((starts[k][0] - one.last - 1, starts[k][1]))
+        k = bisect_left(ends, one.first, key=_position) - 1  # the last ending before `one` starts
         if k >= 0:
-            k = bisect_left(lasts, lasts[k])  # the first listed among those ending there
-            found.append((one.first - lasts[k] - 1, before[k][1]))
+            k = bisect_left(ends, ends[k][0], key=_position)  # the first listed among those ending there
+            found.append((one.first - ends[k][0] - 1, ends[k][1]))
         return min(found, default=None)
+
+
+_position = itemgetter(0)
 
 
 @dataclass(frozen=True)
