@@ -52,10 +52,10 @@ class PageText:
 
 def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now: datetime) -> list[int]:
     """Insert the entries not seen before; return the new articles' ids."""
-    entries = [entry for entry in entries if entry.url]
-    shared = _shared_links(entries)
+    linked = [(canonical_url(entry.url), entry) for entry in entries if entry.url]
+    shared = _shared_links(linked)
     # in URL order, so that concurrent inserts of the same articles lock them in the same order
-    rows = sorted((_row(source_id, entry, now, shared) for entry in entries), key=lambda r: r["url"])
+    rows = sorted((_row(source_id, url, entry, now, url in shared) for url, entry in linked), key=lambda r: r["url"])
     return insert_ignore(session, Article.__table__, rows, returning=Article.__table__.c.id)
 
 
@@ -79,17 +79,17 @@ def _guid_key(source_id: int, guid: str | None) -> str | None:
     return f"{source_id}:{guid}" if len(guid) <= _GUID_LENGTH else f"{source_id}:sha1:{sha1(guid.encode()).hexdigest()}"
 
 
-def _shared_links(entries: list[FeedEntry]) -> set[str]:
+def _shared_links(linked: list[tuple[str, FeedEntry]]) -> set[str]:
     """The canonical links that entries with different identities share."""
     identities: dict[str, set[str]] = defaultdict(set)
-    for entry in entries:
-        identities[canonical_url(entry.url)].add(_identity(entry))
+    for url, entry in linked:
+        identities[url].add(_identity(entry))
     return {url for url, found in identities.items() if len(found) > 1}
 
 
-def _row(source_id: int, entry: FeedEntry, now: datetime, shared: set[str]) -> dict:
-    url = canonical_url(entry.url)
-    if url in shared:
+def _row(source_id: int, url: str, entry: FeedEntry, now: datetime, shared: bool) -> dict:
+    """The article row of `entry`, whose canonical link is `url` (`shared`: other items' too)."""
+    if shared:
         text = entry.summary or entry.title
         return {**_fetched(source_id, entry, now), "url": f"{url}#{_fragment(entry)}",
                 "stage": "extracted", "text": text, "from_summary": True, "content_hash": text_hash(text),
