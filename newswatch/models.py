@@ -41,6 +41,7 @@ FetchErrorKind = Literal[
     "blocked",  # a private/loopback/link-local address while not allowed
     "redirects",  # too many redirects or a loop
     "parse",  # not a feed at all
+    "unexpected",  # an exception no rule knows (newswatch.contain): a bug or a surprise, loud
 ]
 
 

@@ -64,6 +64,7 @@ class Source(SQLModel, table=True):
     next_check_at: datetime | None = _when(index=True)
     gone: bool = False
     health_alerted_at: datetime | None = _when()  # a failure alert went out; a recovery one is owed
+    unexpected_errors: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
 
 
 class Story(SQLModel, table=True):
@@ -99,9 +100,13 @@ class Article(SQLModel, table=True):
     content_hash: str | None = Field(default=None, index=True)
     published_at: datetime | None = _when()
     fetched_at: datetime | None = _when(nullable=False)
-    stage: str = Field(default="fetched", index=True)  # fetched | extracted | done
+    stage: str = Field(default="fetched", index=True)  # fetched | extracted | done | quarantined
     story_id: int | None = Field(default=None, foreign_key="stories.id", index=True)
     fingerprint: bytes | None = Field(default=None, sa_column=Column(sa.LargeBinary))
+    # consecutive contained failures of the same signature (newswatch.contain); QUARANTINE_AFTER → quarantined
+    failures: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
+    failure_signature: str | None = Field(default=None, sa_column=Column(sa.String(200)))
+    last_failure: str | None = Field(default=None, sa_column=Column(sa.Text))
 
 
 class ArticleKey(SQLModel, table=True):
@@ -160,3 +165,5 @@ class Cycle(SQLModel, table=True):
     matches: int = 0
     sent: int = 0
     delivery_failures: int = 0
+    unexpected: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
+    quarantined: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
