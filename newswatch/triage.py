@@ -2,7 +2,11 @@
 enqueue one alert per new story × watchlist (the outbox) in the same transaction.
 
 Rules: a batch of articles is settled in one transaction, so a crash loses at most the batch in
-hand, which stays `extracted` and is triaged again. A later article of a known story alerts a
+hand, which stays `extracted` and is triaged again. Containment (newswatch.contain): when a batch
+raises, its articles are settled again one by one, each in its own transaction, so that one
+article's bad data fails that article only (counted, its failure recorded with it, quarantined
+after `articles.QUARANTINE_AFTER` cycles) and the others alert. A lost database connection is no
+article's fault: it fails the batch, which the next cycle settles again. A later article of a known story alerts a
 watchlist only if that story had not matched it yet, or, with `stories.follow_up.enabled` (off
 by default), as a follow-up when it is a significant update (newswatch/stories/updates.py) at
 least `after` since the story's last alert for that watchlist, at most `max` times. A
@@ -16,7 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
+import sqlalchemy.exc
+
 from newswatch import cadence
+from newswatch.contain import ItemFailure, failure_of
 from newswatch.config import Config, Watchlist
 from newswatch.config.schema import FollowUpSettings
 from newswatch.matching import WatchIndex, WatchSpec
@@ -32,16 +39,24 @@ __all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "sett
            "settle_stories", "triage"]
 
 
+# errors of the store's connection, not of an article: they fail the batch, never count as poison
+_INFRASTRUCTURE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
+
+
 @dataclass
 class TriageCounts:
     articles: int = 0
     new_stories: int = 0
     matches: int = 0
+    failed: int = 0  # articles whose triage raised (contained; see the module docstring)
+    quarantined: int = 0
 
     def add(self, other: TriageCounts) -> None:
         self.articles += other.articles
         self.new_stories += other.new_stories
         self.matches += other.matches
+        self.failed += other.failed
+        self.quarantined += other.quarantined
 
 
 def build_index(config: Config) -> WatchIndex:
@@ -56,19 +71,59 @@ def forget_old_keys(config: Config, now: datetime) -> int:
         return stories.prune_keys(current, now - 2 * config.stories.window)
 
 
-def triage(config: Config, now: datetime, batch: int = 200, index: WatchIndex | None = None) -> TriageCounts:
-    """Triage every `extracted` article still waiting; the cycle's sweep after extraction."""
-    index, counts = index or build_index(config), TriageCounts()
+def triage(config: Config, now: datetime, batch: int = 200, index: WatchIndex | None = None,
+           cycle_start: datetime | None = None) -> TriageCounts:
+    """Triage every `extracted` article still waiting; the cycle's sweep after extraction (an
+    article that failed since `cycle_start` waits for the next cycle: one try, one count, a cycle)."""
+    index, counts, after = index or build_index(config), TriageCounts(), 0
     while True:
         with session(config.database) as current:
-            pending = [a.id for a in articles.pending(current, "extracted", batch)]
+            pending = [a.id for a in articles.pending(current, "extracted", batch, after=after,
+                                                      not_failed_since=cycle_start)]
         if not pending:
             return counts
+        after = pending[-1]  # an article that failed stays `extracted`: once a sweep
         counts.add(settle(config, index, pending, now))
 
 
 def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datetime,
            texts: Sequence[PageText] = ()) -> TriageCounts:
+    """`settle_batch`; when the batch raises, each article on its own (the module's rules)."""
+    try:
+        return settle_batch(config, index, article_ids, now, texts)
+    except _INFRASTRUCTURE:
+        raise
+    except Exception:  # noqa: BLE001 - an article's bad data: found below, one article at a time
+        pass
+    counts, texts_of = TriageCounts(), {text.article_id: text for text in texts}
+    for article_id in article_ids:
+        text = (texts_of[article_id],) if article_id in texts_of else ()
+        try:
+            counts.add(settle_batch(config, index, [article_id], now, text))
+        except _INFRASTRUCTURE:
+            raise
+        except Exception as error:  # noqa: BLE001 - this article's failure, recorded with it
+            counts.failed += 1
+            failure = failure_of("triage", f"article {article_id}", error)
+            counts.quarantined += _record_failure(config, article_id, failure, text, now)
+    return counts
+
+
+def _record_failure(config: Config, article_id: int, failure: ItemFailure, text: Sequence[PageText],
+                    now: datetime) -> bool:
+    """Keep the article's failure (and its page text, unless storing that was what failed, so the
+    page is not fetched again); whether the article is quarantined now."""
+    try:
+        with session(config.database) as current:
+            articles.attach_text(current, text)
+            return articles.record_failure(current, article_id, failure, now)
+    except Exception:  # noqa: BLE001 - the text itself cannot be stored: the failure alone
+        with session(config.database) as current:
+            return articles.record_failure(current, article_id, failure, now)
+
+
+def settle_batch(config: Config, index: WatchIndex, article_ids: list[int], now: datetime,
+                 texts: Sequence[PageText] = ()) -> TriageCounts:
     """Triage these articles (those still `extracted`) in one transaction.
 
     One transaction a batch, not an article: a commit and the story lock cost more than the story

@@ -11,25 +11,35 @@ digest of its title and summary) as the link's fragment, which makes it an artic
 its own story key (`stories.keys`), and starts at `extracted` with its feed text, no page fetched.
 A link longer than URL_LENGTH does not `fit` (the caller reports it); a GUID too long for its
 column is kept as its digest.
+
+Poison: an article whose work fails unexpectedly (newswatch.contain) keeps its stage, so the next
+cycle tries it again, and counts its consecutive failures of one signature (stage and exception
+type); at QUARANTINE_AFTER it is `quarantined`: no stage picks it up again until `requeue`
+(`newswatch errors requeue`). Its source counts every such failure (`unexpected_errors`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from hashlib import sha1
 from urllib.parse import quote
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from newswatch.contain import ItemFailure
 from newswatch.models import Extracted, FeedEntry
 from newswatch.store._sql import insert_ignore
-from newswatch.store.tables import Article
+from newswatch.store.tables import Article, Source
 from newswatch.stories import canonical_url, text_hash
 
-__all__ = ["URL_LENGTH", "PageText", "add_new", "attach_text", "claim", "fingerprints", "fits", "pending", "since"]
+__all__ = ["QUARANTINE_AFTER", "URL_LENGTH", "PageText", "add_new", "attach_text", "claim", "failing", "fingerprints",
+           "fits", "pending", "record_failure", "requeue", "since"]
+
+QUARANTINE_AFTER = 3  # consecutive failures of one signature, one a cycle at most
 
 URL_LENGTH = Article.__table__.c.url.type.length
 _GUID_LENGTH = Article.__table__.c.guid_key.type.length - 20  # room for "<source id>:"
@@ -115,11 +125,57 @@ def _fetched(source_id: int, entry: FeedEntry, now: datetime) -> dict:
     }
 
 
-def pending(session: Session, stage: str, limit: int, after: int = 0) -> list[Article]:
-    """Up to `limit` articles at `stage` with an id above `after`, in id order."""
+def pending(session: Session, stage: str, limit: int, after: int = 0, source_ids: Collection[int] | None = None,
+            not_failed_since: datetime | None = None) -> list[Article]:
+    """Up to `limit` articles at `stage` with an id above `after`, in id order: of `source_ids`
+    only, and without a failure since `not_failed_since` (one try a cycle), if given."""
     query = (select(Article).where(Article.stage == stage, col(Article.id) > after)
              .order_by(col(Article.id)).limit(limit))
+    if source_ids is not None:
+        query = query.where(col(Article.source_id).in_(list(source_ids)))
+    if not_failed_since is not None:
+        query = query.where(col(Article.failed_at).is_(None) | (col(Article.failed_at) < not_failed_since))
     return list(session.exec(query))
+
+
+def record_failure(session: Session, article_id: int, failure: ItemFailure, now: datetime) -> bool:
+    """Count an unexpected failure of the article's work; whether it is quarantined now."""
+    article = session.get(Article, article_id)
+    if article is None or article.stage in ("done", "quarantined"):
+        return False
+    same = article.failure_signature == failure.signature
+    article.failures = article.failures + 1 if same else 1
+    article.failure_signature, article.last_failure, article.failed_at = failure.signature, failure.describe(), now
+    if article.failures >= QUARANTINE_AFTER:
+        article.stage = "quarantined"
+    session.add(article)
+    session.execute(sa.update(Source).where(col(Source.id) == article.source_id)
+                    .values(unexpected_errors=Source.unexpected_errors + 1))
+    session.flush()
+    return article.stage == "quarantined"
+
+
+def failing(session: Session, limit: int = 1000) -> list[tuple[Article, str]]:
+    """(article, source name) of the quarantined articles and those failing now, quarantined first."""
+    query = (select(Article, Source.name).join(Source, col(Source.id) == col(Article.source_id))
+             .where(col(Article.failures) > 0, col(Article.stage) != "done")
+             .order_by((col(Article.stage) == "quarantined").desc(), col(Article.id)).limit(limit))
+    return [(article, name) for article, name in session.exec(query)]
+
+
+def requeue(session: Session, ids: Collection[int] | None = None) -> int:
+    """Give quarantined articles (these `ids`, or all) another chance from the stage that failed
+    them: how many. Their failure count starts again."""
+    query = select(Article).where(Article.stage == "quarantined")
+    if ids is not None:
+        query = query.where(col(Article.id).in_(list(ids)))
+    found = list(session.exec(query))
+    for article in found:
+        article.stage = "fetched" if article.text is None else "extracted"
+        article.failures, article.failure_signature = 0, None
+        session.add(article)
+    session.flush()
+    return len(found)
 
 
 def fingerprints(session: Session, ids: Iterable[int]) -> list[bytes]:

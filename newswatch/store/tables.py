@@ -8,7 +8,10 @@
   two workers agree on one story.
 - matches: story × watchlist × revision, unique: one alert per story and watchlist (revision 0),
   and each optional follow-up (revision n) at most once.
-- deliveries: match × channel, unique: the outbox, written in the same transaction as the match.
+- deliveries: match × channel or notice × channel, unique: the outbox, written in the same
+  transaction as the match or the notice; each points at exactly one of them.
+- notices: a message from newswatch itself (source health, quarantine), one per `key`.
+- installation: one row, the store's random id, created with it (unique Message-IDs).
 - cycles: one row per monitor cycle, for `newswatch stats`.
 Datetimes are stored as naive UTC and returned timezone-aware (`UTCDateTime`).
 """
@@ -20,7 +23,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-__all__ = ["Article", "ArticleKey", "Cycle", "Delivery", "Match", "Source", "Story", "StoryKey", "UTCDateTime", "utcnow"]
+__all__ = ["Article", "ArticleKey", "Cycle", "Delivery", "Installation", "Match", "Notice", "Source", "Story",
+           "StoryKey", "UTCDateTime", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -107,6 +111,7 @@ class Article(SQLModel, table=True):
     failures: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
     failure_signature: str | None = Field(default=None, sa_column=Column(sa.String(200)))
     last_failure: str | None = Field(default=None, sa_column=Column(sa.Text))
+    failed_at: datetime | None = _when()
 
 
 class ArticleKey(SQLModel, table=True):
@@ -138,17 +143,42 @@ class Match(SQLModel, table=True):
     created_at: datetime | None = _when(nullable=False)
 
 
+class Notice(SQLModel, table=True):
+    """A message from newswatch itself, delivered through the outbox like an alert."""
+
+    __tablename__ = "notices"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(sa_column=Column(sa.String(300), unique=True, nullable=False))  # "topic:…", once
+    title: str = Field(sa_column=Column(sa.Text, nullable=False))
+    text: str = Field(sa_column=Column(sa.Text, nullable=False))
+    url: str = Field(default="", sa_column=Column(sa.String(2000), nullable=False, server_default=""))
+    created_at: datetime | None = _when(nullable=False)
+
+
+class Installation(SQLModel, table=True):
+    """The store's identity: one row, a random id made with the store (migration 0007)."""
+
+    __tablename__ = "installation"
+    id: int = Field(default=1, primary_key=True)
+    uid: str = Field(sa_column=Column(sa.String(32), nullable=False))
+
+
 class Delivery(SQLModel, table=True):
     __tablename__ = "deliveries"
-    __table_args__ = (sa.UniqueConstraint("match_id", "channel", name="uq_delivery_match_channel"),)
+    __table_args__ = (sa.UniqueConstraint("match_id", "channel", name="uq_delivery_match_channel"),
+                      sa.UniqueConstraint("notice_id", "channel", name="uq_delivery_notice_channel"),
+                      sa.CheckConstraint("(match_id IS NULL) <> (notice_id IS NULL)",
+                                         name="ck_delivery_match_or_notice"))
     id: int | None = Field(default=None, primary_key=True)
-    match_id: int = Field(foreign_key="matches.id", index=True)
+    match_id: int | None = Field(default=None, foreign_key="matches.id", index=True)
+    notice_id: int | None = Field(default=None, foreign_key="notices.id", index=True)
     channel: str = Field(max_length=200, index=True)
     status: str = Field(default="pending", index=True)  # pending | sending | failed | sent | dead
     digest: bool = False  # goes out in its watchlist's digest for this channel, at next_attempt_at
     attempts: int = 0
     last_error: str | None = None
-    next_attempt_at: datetime | None = _when()
+    next_attempt_at: datetime | None = _when()  # while sending: the end of the claim's lease
+    claim_token: str | None = Field(default=None, sa_column=Column(sa.String(32)))  # the sender holding it
     sent_at: datetime | None = _when()
     created_at: datetime | None = _when(nullable=False)
 

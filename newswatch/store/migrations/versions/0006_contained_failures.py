@@ -6,6 +6,7 @@ Create Date: 2026-12-07 10:20:00
 """
 from alembic import op
 import sqlalchemy as sa
+import newswatch.store.tables
 
 
 revision = '0006'
@@ -19,6 +20,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('failures', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('failure_signature', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('last_failure', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('failed_at', newswatch.store.tables.UTCDateTime(), nullable=True))
     with op.batch_alter_table('sources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unexpected_errors', sa.Integer(), server_default='0', nullable=False))
     with op.batch_alter_table('cycles', schema=None) as batch_op:
@@ -36,6 +38,7 @@ def downgrade() -> None:
     with op.batch_alter_table('sources', schema=None) as batch_op:
         batch_op.drop_column('unexpected_errors')
     with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_column('failed_at')
         batch_op.drop_column('last_failure')
         batch_op.drop_column('failure_signature')
         batch_op.drop_column('failures')
