@@ -1,7 +1,14 @@
 """Ingest fetch results: record each source's health, keep only the entries not seen before.
 
-Rules: an entry older than its source's `max_age` (off by default) is skipped, so a source seen
-for the first time alerts on everything its feed holds now, whatever the dates.
+Rules:
+- an entry older than its source's `max_age` (off by default) is skipped, so a source seen for the
+  first time alerts on everything its feed holds now, whatever the dates;
+- what marks a feed as seen (its new ETag and Last-Modified, its next poll) is committed in the
+  same transaction as the articles it covers, one transaction per source: if storing them fails,
+  neither is kept and the next poll fetches the feed whole again;
+- storing is contained (newswatch.contain): whatever one source's storing raises is that source's
+  failure, recorded as a failed poll of kind "unexpected" (`Source.unexpected_errors` counts
+  them) and counted as failed and unexpected, and the batch's other sources go on.
 """
 
 from __future__ import annotations
@@ -10,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from newswatch.config import Config
+from newswatch.contain import ItemFailure, contain
 from newswatch.models import Failed, Fetched, FetchResult, NotModified
 from newswatch.store import articles, session, sources
 
@@ -22,6 +30,7 @@ class IngestCounts:
     not_modified: int = 0
     failed: int = 0
     new_articles: int = 0
+    unexpected: int = 0  # failed sources whose fetch or storing raised (newswatch.contain)
     errors: list[str] = field(default_factory=list)
 
     def add(self, other: IngestCounts) -> None:
@@ -29,6 +38,7 @@ class IngestCounts:
         self.not_modified += other.not_modified
         self.failed += other.failed
         self.new_articles += other.new_articles
+        self.unexpected += other.unexpected
         self.errors += other.errors
 
 
@@ -43,24 +53,48 @@ def plan(config: Config, now: datetime):
 def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestCounts:
     counts = IngestCounts(polled=len(results))
     with session(config.database) as current:
-        sources.record(current, results, now)
+        sources.record(current, [r for r in results if not isinstance(r, Fetched)], now)
         ids = sources.ids_by_name(current, [r.source for r in results if isinstance(r, Fetched)])
     for result in results:
         if isinstance(result, NotModified):
             counts.not_modified += 1
         elif isinstance(result, Failed):
             counts.failed += 1
+            counts.unexpected += result.kind == "unexpected"
             counts.errors.append(f"{result.source}: {result.message}")
         elif isinstance(result, Fetched):
-            # one transaction per source: shards meeting the same articles never wait on each other long
-            entries = _recent(config, result, now)
-            kept = [entry for entry in entries if articles.fits(entry)]
-            if len(kept) < len(entries):
-                counts.errors.append(f"{result.source}: {len(entries) - len(kept)} of its entries left out: a link "
-                                     f"longer than the {articles.URL_LENGTH:,} characters the store keeps")
-            with session(config.database) as current:
-                counts.new_articles += len(articles.add_new(current, ids[result.source], kept, now))
+            stored = contain("ingest", result.source, _store, config, ids[result.source], result, now)
+            if isinstance(stored, ItemFailure):
+                _fail(config, result.source, stored, now, counts)
+                continue
+            new, left_out = stored
+            counts.new_articles += new
+            if left_out:
+                counts.errors.append(f"{result.source}: {left_out} of its entries left out: a link longer than "
+                                     f"the {articles.URL_LENGTH:,} characters the store keeps")
     return counts
+
+
+def _store(config: Config, source_id: int, result: Fetched, now: datetime) -> tuple[int, int]:
+    """Store the feed's new entries and its validators in one transaction: (new, left out).
+
+    One transaction per source: shards meeting the same articles never wait on each other long."""
+    entries = _recent(config, result, now)
+    kept = [entry for entry in entries if articles.fits(entry)]
+    with session(config.database) as current:
+        new = articles.add_new(current, source_id, kept, now)
+        # after the articles, in their transaction: the validators say "seen" only of what is stored
+        sources.record(current, [result], now)
+    return len(new), len(entries) - len(kept)
+
+
+def _fail(config: Config, source: str, failure: ItemFailure, now: datetime, counts: IngestCounts) -> None:
+    """Record the source's failed storing as a failed poll, without the validators it brought."""
+    with session(config.database) as current:
+        sources.record(current, [Failed(source, "unexpected", failure.describe())], now)
+    counts.failed += 1
+    counts.unexpected += 1
+    counts.errors.append(f"{source}: {failure.describe()}")
 
 
 def _recent(config: Config, result: Fetched, now: datetime):

@@ -1,25 +1,68 @@
-"""Dialect-specific SQL the store needs on both SQLite and PostgreSQL."""
+"""Dialect-specific SQL the store needs on both SQLite and PostgreSQL.
+
+Rules: no statement carries more bound parameters than its store takes ("too many SQL variables"
+on SQLite, 65,535 on PostgreSQL's wire protocol), whatever the size of the batch (a feed of
+100,000 entries is one batch). Multi-row inserts are cut into chunks under `parameter_limit`, in
+the caller's row order; `IN (...)` lists go through `chunks` of at most IN_LIST values.
+"""
 
 from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-__all__ = ["insert_all", "insert_ignore"]
+__all__ = ["IN_LIST", "chunks", "insert_all", "insert_ignore", "parameter_limit"]
+
+T = TypeVar("T")
+
+# values an IN list carries: far under SQLite's limit (32,766 by default since 3.32, 2020) and
+# PostgreSQL's, so a statement's other parameters always fit beside them
+IN_LIST = 2000
+_POSTGRES_PARAMETERS = 65_535  # the wire protocol counts a statement's parameters in 16 bits
+_SQLITE_DEFAULT_PARAMETERS = 999  # SQLite before 3.32, when the build does not say
+
+
+def chunks(items: Iterable[T], size: int = IN_LIST) -> Iterator[list[T]]:
+    """`items` in order, `size` at a time."""
+    items = items if isinstance(items, Sequence) else list(items)
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
+
+
+def parameter_limit(session: Session) -> int:
+    """The most bound parameters one statement may carry on this session's store."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        return _POSTGRES_PARAMETERS
+    try:  # the build's real limit (Python 3.11+): 32,766 by default since SQLite 3.32, more on some
+        return connection.connection.driver_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    except AttributeError:
+        return _SQLITE_DEFAULT_PARAMETERS
 
 
 def insert_ignore(session: Session, table, rows: list[dict], returning=None) -> list:
-    """INSERT … ON CONFLICT DO NOTHING; returns the `returning` column of the rows inserted."""
+    """INSERT … ON CONFLICT DO NOTHING; returns the `returning` column of the rows inserted.
+
+    One statement per chunk of rows, the chunks in the rows' order (callers sort them so that
+    concurrent inserts lock in the same order) and in the caller's transaction."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table).values(rows).on_conflict_do_nothing()
-    if returning is None:
-        session.execute(statement)
-        return []
-    return list(session.execute(statement.returning(returning)).scalars())
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # every column at most one parameter a row (SQLAlchemy adds the missing ones' defaults)
+    per_statement = max(1, parameter_limit(session) // len(table.columns))
+    inserted = []
+    for chunk in chunks(rows, per_statement):
+        statement = module.insert(table).values(chunk).on_conflict_do_nothing()
+        if returning is None:
+            session.execute(statement)
+        else:
+            inserted += session.execute(statement.returning(returning)).scalars()
+    return inserted
 
 
 def insert_all(session: Session, table: sa.Table, rows: list[dict]) -> None:

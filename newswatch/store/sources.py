@@ -2,7 +2,9 @@
 
 Rules: the config is the truth for which sources exist (`sync`); a source whose URL changed starts
 afresh (no validators, no failures, not gone). `due(now)` is every enabled source whose
-`next_check_at` has passed, never a gone one. `record` stores validators and health per result.
+`next_check_at` has passed, never a gone one. `record` stores validators and health per result;
+a failure of kind "unexpected" (newswatch.contain) also counts in `unexpected_errors`, which
+stays as a running total. Lists of names of any length are queried in chunks (store._sql).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from newswatch import polling
 from newswatch.health import SourceState
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Failed, Fetched, FetchResult, SourceRequest
-from newswatch.store._sql import insert_ignore
+from newswatch.store._sql import chunks, insert_ignore
 from newswatch.store.tables import Source
 
 __all__ = ["due", "health_states", "ids_by_name", "mark_alerted", "record", "states", "sync"]
@@ -40,27 +42,31 @@ def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
 
 def due(session: Session, now: datetime, names: Iterable[str]) -> list[SourceRequest]:
     """The sources among `names` to poll now, oldest-polled first."""
-    query = (
-        select(Source)
-        .where(col(Source.name).in_(list(names)), Source.gone == False)  # noqa: E712
-        .where(or_(col(Source.next_check_at).is_(None), col(Source.next_check_at) <= now))
-        .order_by(col(Source.last_attempt_at).asc().nulls_first(), col(Source.id))
-    )
-    return [SourceRequest(s.name, s.url, s.etag, s.last_modified) for s in session.exec(query)]
+    found = []
+    for chunk in chunks(list(names)):
+        found += session.exec(select(Source).where(col(Source.name).in_(chunk), Source.gone == False)  # noqa: E712
+                              .where(or_(col(Source.next_check_at).is_(None), col(Source.next_check_at) <= now)))
+    # never polled first, then by the last attempt, as ORDER BY ... NULLS FIRST, id would
+    found.sort(key=lambda s: (s.last_attempt_at is not None, s.last_attempt_at or now, s.id))
+    return [SourceRequest(s.name, s.url, s.etag, s.last_modified) for s in found]
 
 
 def ids_by_name(session: Session, names: Collection[str] | None = None) -> dict[str, int]:
     """Source name → id, of every source or of those `names`."""
     query = select(Source.name, Source.id)
-    if names is not None:
-        query = query.where(col(Source.name).in_(list(names)))
-    return dict(session.exec(query).all())
+    if names is None:
+        return dict(session.exec(query).all())
+    found: dict[str, int] = {}
+    for chunk in chunks(list(names)):
+        found.update(session.exec(query.where(col(Source.name).in_(chunk))).all())
+    return found
 
 
 def record(session: Session, results: Iterable[FetchResult], now: datetime) -> None:
+    """Store what each poll said: validators and next poll on success, health on failure."""
     results = list(results)
     # only the batch's rows: the cycle records its sources a batch at a time
-    rows = {s.name: s for s in session.exec(select(Source).where(col(Source.name).in_([r.source for r in results])))}
+    rows = {s.name: s for s in _named(session, [r.source for r in results])}
     for result in results:
         row = rows[result.source]
         row.last_attempt_at = now
@@ -83,10 +89,14 @@ def _failed(row: Source, failure: Failed, now: datetime) -> None:
     row.consecutive_failures += 1
     row.failing_since = row.failing_since or now
     row.last_error, row.last_error_kind = failure.message, failure.kind
+    row.unexpected_errors += failure.kind == "unexpected"
     row.gone = failure.kind == "gone"
     row.next_check_at = polling.after_failure(now, failure, row.consecutive_failures)
 
 
+def _named(session: Session, names: list[str]) -> list[Source]:
+    """The rows of these sources, a chunk of names at a time."""
+    return [row for chunk in chunks(names) for row in session.exec(select(Source).where(col(Source.name).in_(chunk)))]
 
 
 def states(session: Session) -> list[Source]:
@@ -95,13 +105,12 @@ def states(session: Session) -> list[Source]:
 
 
 def health_states(session: Session, names: Iterable[str]) -> list[SourceState]:
-    query = select(Source).where(col(Source.name).in_(list(names)), Source.gone == False)  # noqa: E712
     return [SourceState(s.name, s.url, s.consecutive_failures, s.failing_since, s.last_error,
-                        s.health_alerted_at is not None) for s in session.exec(query)]
+                        s.health_alerted_at is not None) for s in _named(session, list(names)) if not s.gone]
 
 
 def mark_alerted(session: Session, names: Iterable[str], when: datetime | None) -> None:
     """Remember that a failure alert went out (`when`), or that the recovery did (None)."""
-    for row in session.exec(select(Source).where(col(Source.name).in_(list(names)))):
+    for row in _named(session, list(names)):
         row.health_alerted_at = when
         session.add(row)
