@@ -18,6 +18,11 @@ decision (per-source backoff); the last column says what the kind suggests.
     any other 4xx or 5xx                              http           retry with backoff
     3xx not followed (no Location, 300, 305)          http           retry with backoff
     invalid URL, corrupt gzip, unknown encoding       http           retry with backoff
+      (httpx.InvalidURL; UnicodeError and idna's
+      errors: a host no DNS can carry; OverflowError:
+      a port past 65535; connectors.targets refuses
+      these first, the table catches what slips by)
+    a header we cannot send (UnicodeEncodeError)      http           retry with backoff
     body over max_bytes; > 100x its gzip past 1 MB   too_large      retry with backoff
     address private/loopback/…, scheme not http(s)    blocked        fix the URL or the setting
     more than max_redirects hops, or a loop           redirects      fix the URL
@@ -25,7 +30,14 @@ decision (per-source backoff); the last column says what the kind suggests.
 
 `classify` is the table for responses and exceptions (pure: give it `now` to make HTTP-date
 Retry-After deterministic); the other rows are raised as `FetchError` where they are detected.
-An exception the table does not know is a bug and is left to crash loudly.
+An exception group (anyio's connect raises one) is classified by the first exception in it that
+the table knows. An exception the table does not know is a bug or a surprise: `classify` returns
+None, and the fetcher contains it as that source's or page's failure, kind "unexpected", logged
+with its traceback (newswatch.contain), never the batch's.
+
+Numbers from the web are clamped where they enter: a Retry-After is at most
+newswatch.bounds.MAX_WAIT (7 days; `Retry-After: 99999999999999` overflowed the message's
+duration and failed the batch).
 """
 
 from __future__ import annotations
@@ -39,6 +51,7 @@ from http import HTTPStatus
 
 import httpx
 
+from newswatch.bounds import plausible_wait
 from newswatch.config.units import format_duration
 from newswatch.models import Failed, FetchErrorKind
 
@@ -102,6 +115,9 @@ def _classify_response(response: httpx.Response, now: datetime | None) -> FetchE
 
 
 def _classify_exception(exc: BaseException, timeout: timedelta | None) -> FetchError | None:
+    if isinstance(exc, BaseExceptionGroup):
+        known = (_classify_exception(inner, timeout) for inner in exc.exceptions)
+        return next((error for error in known if error is not None), None)
     after = f" after {format_duration(timeout)}" if timeout is not None else ""
     if isinstance(exc, (httpx.TimeoutException, TimeoutError)):
         return FetchError("timeout", f"fetch: timed out{after}")
@@ -110,8 +126,10 @@ def _classify_exception(exc: BaseException, timeout: timedelta | None) -> FetchE
     if isinstance(exc, (httpx.TransportError, ssl.SSLError, OSError)):
         detail = str(exc) or type(exc).__name__
         return FetchError("network", f"fetch: network error ({detail})")
-    if isinstance(exc, httpx.InvalidURL):
-        return FetchError("http", f"fetch: invalid URL ({exc})")
+    if isinstance(exc, UnicodeEncodeError) and exc.encoding in ("ascii", "latin-1"):
+        return FetchError("http", f"fetch: invalid request header ({exc})")
+    if isinstance(exc, (httpx.InvalidURL, UnicodeError, OverflowError)):
+        return FetchError("http", f"fetch: invalid URL ({_one_line(exc)})")
     if isinstance(exc, zlib.error):
         return FetchError("http", f"fetch: corrupt compressed body ({exc})")
     return None
@@ -128,26 +146,31 @@ def _cause(exc: BaseException | None, wanted: type[BaseException]) -> BaseExcept
 
 
 def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 10.2.3)."""
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 10.2.3),
+    within [0, MAX_WAIT]."""
     value = headers.get("retry-after", "").strip()
     if not value:
         return None
-    if value.isdigit():
-        return float(value)
+    if value.isascii() and value.isdigit():  # str.isdigit alone takes "²", which float() refuses
+        return plausible_wait(float(value))
     when = _http_date(value)
     if when is None:
         return None
     # Measure against the server's own Date header when it sent one: clocks differ.
     reference = _http_date(headers.get("date", "")) or now or datetime.now(timezone.utc)
-    return max(0.0, (when - reference).total_seconds())
+    return plausible_wait((when - reference).total_seconds())
 
 
 def _http_date(value: str) -> datetime | None:
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a 20-digit year
         return None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
 def _phrase(response: httpx.Response) -> str:

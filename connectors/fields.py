@@ -6,7 +6,9 @@ Rules:
   text starts with markup after one pass) is stripped a second time.
 - URLs are absolute: resolved against the feed's URL (or its xml:base, which feedparser applies);
   only http(s) URLs are kept (`newswatch.urls.absolute_url`, re-exported here).
-- Dates are timezone-aware UTC; a date without a zone is taken as UTC.
+- Dates are timezone-aware UTC; a date without a zone is taken as UTC. A date no publication has
+  (before 1900, more than two years ahead: year 0, 1 or 9999; newswatch.bounds.plausible_date) is
+  no date, so nothing downstream computes `date ± window` past datetime's range.
 - No field keeps a NUL character (PostgreSQL refuses them in text) or a lone UTF-16 surrogate
   (JSON Feed's "\ud800", or "&#xD800;": no UTF-8 encodes it, for either store); it would lose
   the batch. A lone surrogate becomes U+FFFD.
@@ -29,6 +31,7 @@ from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 
 from connectors.errors import FeedParseError
+from newswatch.bounds import plausible_date
 from newswatch.models import FeedEntry
 from newswatch.urls import absolute_url
 
@@ -86,8 +89,8 @@ def _strip(value: str) -> str:
     return "".join(parser.parts)
 
 
-def utc(value: time.struct_time | datetime | str | None) -> datetime | None:
-    """A timezone-aware UTC datetime from a struct_time (UTC), a datetime or a date string."""
+def utc(value: time.struct_time | datetime | str | None, now: datetime | None = None) -> datetime | None:
+    """A plausible timezone-aware UTC datetime from a struct_time (UTC), a datetime or a date string."""
     if value is None or value == "":
         return None
     try:
@@ -96,8 +99,8 @@ def utc(value: time.struct_time | datetime | str | None) -> datetime | None:
         elif isinstance(value, str):
             value = _parse_date(value.strip())
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            value = value.replace(tzinfo=timezone.utc)
+        return plausible_date(value.astimezone(timezone.utc), now)
     except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 east of UTC, 9999 west
         return None
 

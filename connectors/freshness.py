@@ -5,8 +5,10 @@ Three publishers' hints are read, and the longest wins (each one says "not befor
 - `Cache-Control: max-age=N` (RFC 9111 5.2.2.1), ignored with no-cache or no-store;
 - `Expires` (RFC 9111 5.3), measured against the response's `Date` when present, else `now`.
 
-None when no hint asks for a later poll (absent, zero, negative or unparseable). The scheduler
-decides what to do with the hint (store.sources); this module only reads it. Pure.
+None when no hint asks for a later poll (absent, zero, negative or unparseable); a hint past
+newswatch.bounds.MAX_WAIT (7 days) is that (`max-age=10**20`, an Expires in year 9999: numbers no
+later sum may overflow on). The scheduler decides what to do with the hint (store.sources); this
+module only reads it. Pure.
 """
 
 from __future__ import annotations
@@ -16,9 +18,13 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 
+from newswatch.bounds import MAX_WAIT
+
 __all__ = ["ttl_seconds"]
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_LONGEST = int(MAX_WAIT.total_seconds())
+_DIGITS = 12  # more is past any plausible hint, and int() refuses over 4,300 digits
 _NO_CACHE = re.compile(r"(?:^|[,\s])no-(?:cache|store)\b", re.IGNORECASE)
 
 
@@ -26,14 +32,12 @@ def ttl_seconds(headers: Mapping[str, str], feed_ttl: str | None, now: datetime)
     """The longest poll-no-sooner hint from the feed's <ttl> and the caching headers, in seconds."""
     hints = [_feed_ttl(feed_ttl), _max_age(headers), _expires(headers, now)]
     longest = max((h for h in hints if h is not None), default=None)
-    return longest if longest and longest > 0 else None
+    return min(longest, _LONGEST) if longest and longest > 0 else None
 
 
 def _feed_ttl(value: str | None) -> int | None:
-    try:
-        return int(str(value).strip()) * 60 if value is not None else None
-    except ValueError:
-        return None
+    text = str(value).strip() if value is not None else ""
+    return _number(text) * 60 if text.isascii() and text.isdigit() else None
 
 
 def _max_age(headers: Mapping[str, str]) -> int | None:
@@ -41,7 +45,12 @@ def _max_age(headers: Mapping[str, str]) -> int | None:
     match = _MAX_AGE.search(control)
     if not match or _NO_CACHE.search(control):
         return None
-    return int(match.group(1))
+    return _number(match.group(1))
+
+
+def _number(digits: str) -> int:
+    """ASCII digits as an int, a hint too long to be plausible as the longest one."""
+    return int(digits) if len(digits) <= _DIGITS else _LONGEST
 
 
 def _expires(headers: Mapping[str, str], now: datetime) -> int | None:
@@ -56,6 +65,6 @@ def _date(value: str | None) -> datetime | None:
         return None
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a 20-digit year
         return None
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)

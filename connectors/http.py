@@ -11,9 +11,13 @@ Rules, in the order a request meets them:
 2. Deadline: `fetch.timeout` bounds connect and each read, AND the whole fetch including redirect
    hops and the body (a server dripping one byte a second never trips a per-read timeout).
 3. Redirects are followed by hand, at most DEFAULTS["max_redirects"] hops; a loop or one hop too
-   many fails with kind "redirects". Every hop passes the address guard (connectors.addresses).
+   many fails with kind "redirects". Every hop is first checked as a URL (connectors.targets:
+   port, host, length, credentials; before any DNS query) and then passes the address guard
+   (connectors.addresses).
 4. Conditional GET: If-None-Match / If-Modified-Since from the SourceRequest; 304 → NotModified;
-   the new ETag / Last-Modified come back in Fetched.
+   the new ETag / Last-Modified come back in Fetched. Both ways, a validator that is not short
+   printable ASCII (newswatch.bounds.plausible_validator) is dropped: httpx cannot send one back
+   (UnicodeEncodeError), so a feed whose ETag held "é" failed every cycle after its first.
 5. Feeds are parsed where `parse_in` says: an executor (the cycle's process pool, so that parsing
    hundreds of changed feeds does not hold up this event loop), or here when it gives none.
 6. Status and exception → error kind: connectors.errors (the one table). Bodies: connectors.body
@@ -21,9 +25,12 @@ Rules, in the order a request meets them:
 7. Pages: only text/html and application/xhtml+xml bodies are returned (a body without a
    Content-Type is sniffed); anything else is `Page(error="fetch: not an HTML page (…)")`.
 
-A failing source or page is a value (Failed, Page.error), never an exception; an exception the
-error table does not know is a bug and propagates. Proxy variables are ignored (trust_env=False):
-the address guard must see the real peer.
+A failing source or page is a value (Failed, Page.error), never an exception, and one source's or
+page's work can never fail its batch: an exception the error table does not know is contained
+(newswatch.contain) as that item's failure, `Failed(kind="unexpected")` or `Page.error`, with
+"fetch: unexpected <type> (…)" as its message and its traceback in the log. `on_page` is called
+for a failed page too. Proxy variables are ignored (trust_env=False): the address guard must see
+the real peer.
 """
 
 from __future__ import annotations
@@ -32,7 +39,6 @@ import asyncio
 import functools
 import logging
 import ssl
-import zlib
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass
@@ -45,8 +51,11 @@ from connectors.body import ACCEPT_ENCODING, read_body
 from connectors.errors import FeedParseError, FetchError, classify
 from connectors.feeds import ParsedFeed, parse_document
 from connectors.freshness import ttl_seconds
+from connectors.targets import check_target
 from connectors.transport import transport
+from newswatch.bounds import plausible_validator
 from newswatch.config.schema import DEFAULTS, FetchSettings
+from newswatch.contain import ItemFailure, contain_async
 from newswatch.models import Failed, Fetched, FetchResult, NotModified, Page, SourceRequest
 
 __all__ = ["fetch_feeds", "fetch_feeds_sync", "fetch_pages", "fetch_pages_sync"]
@@ -61,7 +70,6 @@ _FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
-_KNOWN_ERRORS = (httpx.HTTPError, httpx.InvalidURL, OSError, TimeoutError, zlib.error)
 
 
 async def fetch_feeds(
@@ -71,8 +79,14 @@ async def fetch_feeds(
     """Fetch and parse every source's feed; one result per request, in the same order.
 
     `parse_in()`, asked at each feed that arrived, may name the executor to parse it in."""
+    async def fetch(request: SourceRequest) -> FetchResult:
+        result = await contain_async("fetch", request.name, _fetch_feed(fetcher, request, parse_in))
+        if isinstance(result, ItemFailure):
+            return _logged(request.url, Failed(request.name, "unexpected", result.describe()))
+        return result
+
     async with _Fetcher(settings, trusted_hosts) as fetcher:
-        return list(await asyncio.gather(*(_fetch_feed(fetcher, r, parse_in) for r in requests)))
+        return list(await asyncio.gather(*(fetch(r) for r in requests)))
 
 
 async def fetch_pages(
@@ -85,7 +99,9 @@ async def fetch_pages(
     while the rest of the batch downloads.
     """
     async def fetch(index: int, url: str) -> Page:
-        page = await _fetch_page(fetcher, url)
+        page = await contain_async("fetch", url, _fetch_page(fetcher, url))
+        if isinstance(page, ItemFailure):
+            page = Page(url, error=page.describe())
         if on_page is not None:
             on_page(index, page)
         return page
@@ -113,10 +129,10 @@ def fetch_pages_sync(
 async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest,
                       parse_in: Callable[[], Executor | None] | None) -> FetchResult:
     headers = {"Accept": _FEED_ACCEPT}
-    if request.etag:
-        headers["If-None-Match"] = request.etag
-    if request.last_modified:
-        headers["If-Modified-Since"] = request.last_modified
+    if etag := plausible_validator(request.etag):
+        headers["If-None-Match"] = etag
+    if last_modified := plausible_validator(request.last_modified):
+        headers["If-Modified-Since"] = last_modified
     try:
         got = await fetcher.get(request.url, headers)
     except FetchError as error:
@@ -129,8 +145,8 @@ async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest,
         return _logged(request.url, Failed(request.name, "parse", str(exc), status=got.status))
     ttl = ttl_seconds(got.headers, feed.ttl, datetime.now(timezone.utc))
     return _logged(request.url, Fetched(
-        request.name, feed.entries, etag=got.headers.get("etag"),
-        last_modified=got.headers.get("last-modified"), status=got.status, final_url=got.url,
+        request.name, feed.entries, etag=plausible_validator(got.headers.get("etag")),
+        last_modified=plausible_validator(got.headers.get("last-modified")), status=got.status, final_url=got.url,
         ttl_seconds=ttl,
     ))
 
@@ -197,15 +213,19 @@ class _Fetcher:
         await self._client.__aexit__(*exc_info)
 
     async def get(self, url: str, headers: dict[str, str], accept: tuple[str, ...] = ()) -> _Got:
-        """GET `url` within the limits and the deadline, following redirects; or FetchError."""
+        """GET `url` within the limits and the deadline, following redirects; or FetchError.
+
+        An exception the error table does not know propagates, for the caller to contain."""
         try:
-            start = httpx.URL(url)
-            host = self._hosts.setdefault(start.host, asyncio.Semaphore(self._settings.per_host))
+            start = check_target(url)
+            host = self._hosts.setdefault(start.raw_host.lower(), asyncio.Semaphore(self._settings.per_host))
             # The host's slot first: a request waiting for a busy host must not hold a global one.
             async with host, self._all:
                 async with asyncio.timeout(self._settings.timeout.total_seconds()):
                     return await self._follow(start, headers, accept)
-        except _KNOWN_ERRORS as exc:
+        except FetchError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the table decides; what it does not know goes on
             error = classify(exc, timeout=self._settings.timeout)
             if error is None:
                 raise
@@ -214,6 +234,7 @@ class _Fetcher:
     async def _follow(self, url: httpx.URL, headers: dict[str, str], accept: tuple[str, ...]) -> _Got:
         seen = {str(url)}
         for _hop in range(DEFAULTS["max_redirects"] + 1):
+            url = check_target(url)
             await self._policy.check_url(url)
             async with self._client.stream("GET", url, headers=headers) as response:
                 self._policy.check_peer(response)

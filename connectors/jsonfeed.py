@@ -6,7 +6,8 @@ XML path (connectors.fields). Mapping:
 - guid: `id` (a number is turned into a string, as the 1.0 spec allows);
 - title: `title` (plain text, though entities are unescaped: publishers do escape them);
   summary: `summary`, else `content_text`, else `content_html` stripped of tags;
-- published: `date_published`, else `date_modified` (RFC 3339);
+- published: `date_published`, else `date_modified` (RFC 3339); an implausible date (year 1 or
+  9999, connectors.fields.utc) is none, and `date_modified` is not asked in its place;
 - author: 1.1 `authors[0].name`, else 1.0 `author.name`, at item level then feed level;
 - language: 1.1 item `language`, else feed `language`.
 A document that is not JSON (bytes that are not UTF-8 are read as windows-1252), or not an object

@@ -6,6 +6,18 @@ ends, and anyio answers it by building every attribute of the socket first (its 
 among them, one more system call). With a pool of 32 connections and a few thousand pages a
 cycle that was a fifth of the downloading process's CPU (bench/README.md, "## Fetching at
 scale"). The answer is the same: the socket has data waiting (or is gone).
+
+And a rule of its own: bytes a server sends beyond its response are never read as the next
+response. A response whose Content-Length is shorter than its body leaves the rest on the
+kept-alive connection; when it arrived with the end of the body, it already sits in h11's receive
+buffer, where the socket check above cannot see it, and the next request on that connection (a
+good feed on the same host) read it as its status line and failed, or read a whole smuggled
+response as its own. So the pool's connections (`_Connection`) also count as expired while idle
+with unread bytes in h11 (`h11.Connection.trailing_data`), and the pool closes them instead of
+reusing them. httpcore keeps its h11 connection in a private attribute: should a new httpcore
+rename it, `_unread` answers False and tests/connectors/test_transport.py fails, not production.
+Bytes that arrive after the connection is handed out again are beyond any client's reach (as a
+server closing an idle connection is): that request fails as a network error, alone.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ import socket
 import ssl
 from typing import Any
 
+import h11
 import httpcore
 import httpx
 
@@ -25,11 +38,37 @@ def transport(ssl_context: ssl.SSLContext, limits: httpx.Limits, http2: bool) ->
     """httpx's transport with these settings, its connection pool on `_Backend`."""
     made = httpx.AsyncHTTPTransport(verify=ssl_context, http2=http2, limits=limits, trust_env=False)
     # httpx takes no network backend, so its pool is made again with one (the same settings)
-    made._pool = httpcore.AsyncConnectionPool(
-        ssl_context=ssl_context, max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-        http1=True, http2=http2, network_backend=_Backend())
+    made._pool = _Pool(ssl_context, limits, http2)
     return made
+
+
+class _Pool(httpcore.AsyncConnectionPool):
+    """httpcore's pool on `_Backend`, whose connections are `_Connection`s."""
+
+    def __init__(self, ssl_context: ssl.SSLContext, limits: httpx.Limits, http2: bool) -> None:
+        backend = _Backend()
+        super().__init__(
+            ssl_context=ssl_context, max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+            http1=True, http2=http2, network_backend=backend)
+        self._settings = {"ssl_context": ssl_context, "keepalive_expiry": limits.keepalive_expiry, "http1": True,
+                          "http2": http2, "network_backend": backend}
+
+    def create_connection(self, origin: httpcore.Origin) -> httpcore.AsyncConnectionInterface:
+        return _Connection(origin=origin, **self._settings)
+
+
+class _Connection(httpcore.AsyncHTTPConnection):
+    """A connection that also expires while idle with bytes no request asked for."""
+
+    def has_expired(self) -> bool:
+        return super().has_expired() or (self.is_idle() and _unread(self))
+
+
+def _unread(connection: httpcore.AsyncHTTPConnection) -> bool:
+    """Whether bytes past the last response wait in the connection's HTTP/1.1 parser."""
+    state = getattr(getattr(connection, "_connection", None), "_h11_state", None)
+    return isinstance(state, h11.Connection) and bool(state.trailing_data[0])
 
 
 class _Backend(httpcore.AsyncNetworkBackend):

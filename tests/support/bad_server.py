@@ -34,13 +34,15 @@ Routes (ROUTES maps each path to its handler method):
 from __future__ import annotations
 
 import random
+import socket
+import struct
 import threading
 import time
 import zlib
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-__all__ = ["ARTICLE", "FEED", "BadServer"]
+__all__ = ["ARTICLE", "FEED", "RAW_ROUTES", "BadServer", "RawServer"]
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Good feed</title><link>http://example.com/</link>
@@ -249,3 +251,118 @@ class BadServer:
     def __exit__(self, *exc_info: object) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+# ─── Below the HTTP layer: responses written byte for byte, on kept-alive connections ───────────
+
+def _raw_response(status: str, body: bytes, *headers: str, length: int | None = None) -> bytes:
+    """An HTTP/1.1 response as bytes; `length` overrides the Content-Length (a lying server)."""
+    lines = [f"HTTP/1.1 {status}", *headers, f"Content-Length: {len(body) if length is None else length}"]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def _with_raw_header(response: bytes, *lines: bytes) -> bytes:
+    """`response` with header lines in bytes no str could say (Latin-1, UTF-8)."""
+    head, body = response.split(b"\r\n\r\n", 1)
+    return b"\r\n".join((head, *lines)) + b"\r\n\r\n" + body
+
+
+_RSS = "Content-Type: application/rss+xml"
+_HTML_TYPE = "Content-Type: text/html"
+_GOOD_FEED = _raw_response("200 OK", FEED, _RSS)
+
+# Each raw route: the bytes to send, then whether to close the connection (False keeps it alive).
+# "reset" closes with SO_LINGER 0, so the client sees a TCP reset instead of an orderly end.
+RAW_ROUTES: dict[str, tuple[bytes, bool | str]] = {
+    "/feed.xml": (_GOOD_FEED, False),
+    # Content-Length shorter than the body: the rest stays on the connection, kept alive
+    "/short-length.xml": (_raw_response("200 OK", FEED + b"<!-- and then some -->", _RSS, length=len(FEED)), False),
+    # the same, the surplus shaped like a whole response of its own
+    "/smuggled.xml": (_GOOD_FEED + _raw_response("404 Not Found", b"gotcha"), False),
+    "/long-length.xml": (_raw_response("200 OK", FEED, _RSS, length=len(FEED) + 1000), True),
+    "/reset.xml": (_raw_response("200 OK", FEED, _RSS, length=len(FEED) * 2)[:-200], "reset"),
+    "/bad-chunks.xml": (b"HTTP/1.1 200 OK\r\n" + _RSS.encode() + b"\r\nTransfer-Encoding: chunked\r\n\r\n"
+                        b"zz\r\n<rss>\r\n0\r\n\r\n", True),
+    "/bad-gzip.xml": (_raw_response("200 OK", b"\x1f\x8b\x08\x00not gzip at all", _RSS, "Content-Encoding: gzip"),
+                      False),
+    "/bad-deflate.xml": (_raw_response("200 OK", b"not deflate at all", _RSS, "Content-Encoding: deflate"), False),
+    "/brotli.xml": (_raw_response("200 OK", b"\x0b\x02\x80hello\x03", _RSS, "Content-Encoding: br"), False),
+    "/garbage-status.xml": (b"HTTP/1.1 two hundred OK\r\nContent-Length: 0\r\n\r\n", True),
+    "/no-status.xml": (b"\x00\xff\xfe garbage\r\n\r\n", True),
+    "/nul-header.xml": (_raw_response("200 OK", FEED, _RSS, "X-Evil: a\x00b"), True),
+    "/huge-header.xml": (_raw_response("200 OK", FEED, _RSS, "X-Huge: " + "a" * 200_000), True),
+    "/etag-latin1.xml": (_with_raw_header(_GOOD_FEED, b'ETag: "caf\xe9"', b"Last-Modified: mardi \xe0 10h"), False),
+    "/etag-utf8.xml": (_with_raw_header(_GOOD_FEED, b'ETag: "caf\xc3\xa9"'), False),
+    "/retry-forever.xml": (_raw_response("429 Too Many Requests", b"", "Retry-After: 99999999999999"), False),
+    "/expires-forever.xml": (_raw_response("200 OK", FEED, _RSS, "Cache-Control: max-age=99999999999999999999"),
+                             False),
+    "/expires-year-9999.xml": (_raw_response("200 OK", FEED, _RSS, "Expires: Fri, 31 Dec 9999 23:59:59 GMT",
+                                             "Date: Mon, 01 Jan 0001 00:00:00 GMT"), False),
+    "/article.html": (_raw_response("200 OK", ARTICLE.encode(), _HTML_TYPE), False),
+}
+
+
+class RawServer:
+    """A keep-alive HTTP/1.1 server on 127.0.0.1 that answers each path with RAW_ROUTES' bytes.
+
+    `connections` counts accepted connections and `requests` lists (connection number, path), so a
+    test can tell that two requests shared one connection. `redirect_to(path, url)` adds a 302.
+    """
+
+    def __init__(self) -> None:
+        self.routes = dict(RAW_ROUTES)
+        self.requests: list[tuple[int, str]] = []
+        self.connections = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self._listener.getsockname()[1]
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def redirect_to(self, path: str, location: str) -> None:
+        self.routes[path] = (_raw_response("302 Found", b"", f"Location: {location}"), False)
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn, self.connections), daemon=True).start()
+
+    def _serve(self, conn: socket.socket, number: int) -> None:
+        buffer = b""
+        with conn:
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    try:
+                        data = conn.recv(65_536)
+                    except OSError:
+                        return
+                    if not data:
+                        return
+                    buffer += data
+                head, buffer = buffer.split(b"\r\n\r\n", 1)
+                path = head.split(b"\r\n", 1)[0].split(b" ")[1].decode("ascii", "replace").split("?")[0]
+                self.requests.append((number, path))
+                payload, close = self.routes.get(path, (_raw_response("404 Not Found", b"no"), False))
+                try:
+                    conn.sendall(payload)
+                except OSError:
+                    return
+                if close == "reset":
+                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                if close:
+                    return
