@@ -4,6 +4,14 @@ Task grain: one task run per batch of sources, one for reading all the article p
 triage and one for delivery: a few task runs a cycle, never one per article (a task run costs
 Prefect ~25 ms of CPU, most of it in the server). Retries only on the feed fetches. Every stage
 restarts from the store, so a cycle that dies is finished by the next one.
+
+Containment (newswatch.contain): each stage returns one outcome per item (source, page, article,
+delivery), and whatever one item's work raises is that item's failure, never its batch's or the
+cycle's. What escapes a whole batch anyway (a fetch task that fails, a page batch, a triage
+process that dies) is logged with its traceback and counted, and the batch's items wait in the
+store for the next cycle; the later stages run for everything else, and delivery always runs.
+Unexpected failures stay loud: `unexpected=` and `quarantined=` in the cycle's summary line and
+in `newswatch stats`, per source in `newswatch sources`, per article in `newswatch errors`.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ import threading
 import time
 from collections import deque
 from concurrent import futures
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -32,9 +40,10 @@ from flows.processes import POOL_THRESHOLD, WORKERS
 from flows.shards import in_shard
 from newswatch import config as configuration
 from newswatch.config import DEFAULTS, Config
+from newswatch.contain import ItemFailure, contain, failure_of
 from newswatch.ingest import IngestCounts, ingest, plan
 from newswatch.matching import WatchIndex
-from newswatch.models import Failed, Page, SourceRequest
+from newswatch.models import Failed, FetchResult, Page, SourceRequest
 from newswatch.reading import ReadFailure, Reading, read_all, read_safely
 from newswatch.reading import in_process as read_in_process
 from newswatch.store import articles, cycles, reading, session, sources, upgrade
@@ -61,6 +70,8 @@ class CycleSummary:
     matches: int = 0
     sent: int = 0
     delivery_failures: int = 0
+    unexpected: int = 0  # items whose work raised, contained (newswatch.contain)
+    quarantined: int = 0  # articles that failed the same way a third cycle in a row
     seconds: float = 0.0
 
     def line(self) -> str:
@@ -87,29 +98,49 @@ class PageJob(NamedTuple):
     source: str
 
 
+@dataclass
+class PageCounts:
+    read: int = 0
+    unexpected: int = 0  # pages whose fetch or reading raised, and page batches that failed whole
+
+    def add(self, other: PageCounts) -> None:
+        self.read += other.read
+        self.unexpected += other.unexpected
+
+
 @task(cache_policy=NO_CACHE)
-def extract_articles(config: Config, ingesting: _Ingesting) -> int:
-    """Fetch and read the pending article pages, batch after batch as the feeds' entries are
-    stored, two batches at a time: how many pages were read.
+def extract_articles(config: Config, ingesting: _Ingesting, source_ids: frozenset[int] | None) -> PageCounts:
+    """Fetch and read the pending article pages of `source_ids` (None: all), batch after batch as
+    the feeds' entries are stored, two batches at a time.
 
     Two, so that one batch downloads while the pool extracts the other's last pages (bench/
     README.md, "## Fetching at scale"). One task run for the stage, not one per batch: a task run
     costs Prefect ~25 ms of CPU (40 batches at 4,000 pages: ~1 s). No retries: an error here is
-    not the network's (a failing page is a value), and the pages it left are read next cycle.
+    not the network's (a failing page is a value), and the pages a failed batch left are read next
+    cycle.
     """
-    running: deque[Future] = deque()
-    read = 0
+    running: deque[tuple[Future, list[PageJob]]] = deque()
+    counts = PageCounts()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pages") as batches:
-        for batch in _pending_pages(config, ingesting):
-            running.append(batches.submit(_read_pages, config, batch))
+        for batch in _pending_pages(config, ingesting, source_ids):
+            running.append((batches.submit(_read_pages, config, batch), batch))
             if len(running) == 2:
-                read += running.popleft().result()
+                counts.add(_batch_counts(*running.popleft()))
         while running:
-            read += running.popleft().result()
-    return read
+            counts.add(_batch_counts(*running.popleft()))
+    return counts
 
 
-def _read_pages(config: Config, batch: list[PageJob]) -> int:
+def _batch_counts(future: Future, batch: list[PageJob]) -> PageCounts:
+    """A page batch's counts; one that failed whole is an unexpected failure, its pages left for the next cycle."""
+    try:
+        return future.result()
+    except Exception as error:  # noqa: BLE001 - contained: the batch's articles wait in the store
+        failure_of("pages", f"a batch of {len(batch)} pages from article {batch[0].article_id}", error)
+        return PageCounts(unexpected=1)
+
+
+def _read_pages(config: Config, batch: list[PageJob]) -> PageCounts:
     """Fetch and read one batch of pages, then hand the texts to triage, which stores them.
 
     Triage here rather than after the last batch, so that it overlaps the other batches' downloads
@@ -117,11 +148,13 @@ def _read_pages(config: Config, batch: list[PageJob]) -> int:
     """
     extraction = _Extraction(_POOL.get(len(batch)), batch)
     pages = fetch_pages_sync(config.fetch, [job.url for job in batch], on_page=extraction.submit)
-    results = [_page_text(job, page, reading) for job, page, reading in zip(batch, pages, extraction.results(pages),
-                                                                              strict=True)]
+    readings = extraction.results(pages)
+    results = [_page_text(job, page, reading) for job, page, reading in zip(batch, pages, readings, strict=True)]
     progress.advance("articles", len(results))
     _POOL.settle(config, results, utcnow())
-    return len(batch)
+    unexpected = sum(isinstance(r, ReadFailure) or (p.error is not None and ItemFailure.is_described(p.error))
+                     for p, r in zip(pages, readings, strict=True))
+    return PageCounts(len(batch), unexpected)
 
 
 def _page_text(job: PageJob, page: Page, reading: Reading | ReadFailure | None) -> PageText:
@@ -133,20 +166,24 @@ def _page_text(job: PageJob, page: Page, reading: Reading | ReadFailure | None) 
 
 @task(cache_policy=NO_CACHE)
 def review_health(config: Config):
-    return report_health(config, utcnow())
+    """Source health alerts; a failure here is the cycle's unexpected failure, not its end."""
+    return contain("health", "the sources' health review", report_health, config, utcnow())
 
 
 @task(cache_policy=NO_CACHE)
-def forget_keys(config: Config, now: datetime) -> int:
+def forget_keys(config: Config, now: datetime):
     """Old fuzzy keys go, while the cycle polls its feeds (a first cycle on old feeds stores
     ~35 keys an article that the next one drops: ~0.5 s at 4,000 articles, off its critical path)."""
-    return forget_old_keys(config, now)
+    return contain("stories", "forgetting old story keys", forget_old_keys, config, now)
 
 
 @task(cache_policy=NO_CACHE)
-def triage_articles(config: Config, index: WatchIndex):
-    """Whatever is still `extracted` (feed summaries, a batch lost in a crash)."""
-    return triage(config, utcnow(), index=index)
+def triage_articles(config: Config, index: WatchIndex, cycle_start: datetime) -> TriageCounts:
+    """Whatever is still `extracted` (feed summaries, a batch lost in a crash); an article that
+    failed this cycle waits for the next."""
+    swept = contain("triage", "the sweep of extracted articles", triage, config, utcnow(), index=index,
+                    cycle_start=cycle_start)
+    return TriageCounts(failed=1) if isinstance(swept, ItemFailure) else swept
 
 
 @task(cache_policy=NO_CACHE)
@@ -166,36 +203,48 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     forgetting = forget_keys.submit(quote(config), now)
     index = build_index(config)
     with _POOL.start(index):  # one process pool for all the cycle's page batches
-        ingesting = _Ingesting(config, [fetch_sources.submit(quote(config), quote(b)) for b in batches], now)
-        extracted = extract_articles(quote(config), quote(ingesting))
+        ingesting = _Ingesting(config, [(b, fetch_sources.submit(quote(config), quote(b))) for b in batches], now)
+        pages = extract_articles(quote(config), quote(ingesting), _shard_source_ids(config, shard, shards))
         ingested = ingesting.finish()
-        review_health(quote(config))
+        health = review_health(quote(config))
         triaged = _POOL.settled()
-    forgetting.result()
-    swept = triage_articles(quote(config), quote(index))
+    forgotten = forgetting.result()
+    swept = triage_articles(quote(config), quote(index), now)
     progress.advance("matches", swept.matches)
     triaged.add(swept)
     outcomes = deliver_alerts(quote(config))
+    failed_stages = sum(isinstance(outcome, ItemFailure) for outcome in (health, forgotten))
     summary = CycleSummary(
         sources=ingested.polled, not_modified=ingested.not_modified, failed=ingested.failed,
-        new_articles=ingested.new_articles, extracted=extracted, matches=triaged.matches,
+        new_articles=ingested.new_articles, extracted=pages.read, matches=triaged.matches,
         sent=sum(o.sent for o in outcomes), delivery_failures=sum(o.failed + o.dead for o in outcomes),
-        seconds=round(time.monotonic() - started, 2),
+        unexpected=(ingested.unexpected + pages.unexpected + triaged.failed + failed_stages
+                    + sum(o.unexpected for o in outcomes)),
+        quarantined=triaged.quarantined, seconds=round(time.monotonic() - started, 2),
     )
     _report(config, summary, ingested.errors, outcomes, now)
     return asdict(summary)
 
 
-def _pending_pages(config: Config, ingesting: _Ingesting):
-    """Batches of the articles waiting for their page, in id order, read as they are needed: a
-    full batch as soon as there is one, the rest once every feed is stored.
+def _shard_source_ids(config: Config, shard: int, shards: int) -> frozenset[int] | None:
+    """The ids of the sources shard `shard` of `shards` polls, whose pages it reads; None: one shard, all."""
+    if shards == 1:
+        return None
+    with reading(config.database) as current:
+        ids = sources.ids_by_name(current)
+    return frozenset(ids[s.name] for s in in_shard(config.sources, shard, shards) if s.name in ids)
+
+
+def _pending_pages(config: Config, ingesting: _Ingesting, source_ids: frozenset[int] | None = None):
+    """Batches of the articles waiting for their page (of `source_ids`, if given), in id order,
+    read as they are needed: a full batch as soon as there is one, the rest once every feed is stored.
 
     Read-only sessions: on SQLite they do not wait for the triage process's writes."""
     size, after = DEFAULTS["page_batch_size"], 0
     while True:
         stored, complete = ingesting.progress()  # before the query: what it is sure to see
         with reading(config.database) as current:
-            waiting = articles.pending(current, "fetched", size, after=after)
+            waiting = articles.pending(current, "fetched", size, after=after, source_ids=source_ids)
             names = {number: name for name, number in sources.ids_by_name(current).items()}
         if len(waiting) < size and not complete:
             ingesting.wait_past(stored)
@@ -211,9 +260,13 @@ class _Ingesting:
     """The feed batches' results, stored batch by batch in a thread of its own as the fetch tasks
     finish, so that the first pages are read while later feeds still download: the feed stage
     ran alone on one core (2.5 s at 200 feeds, 5 s at 1,000). One thread, in submission order,
-    so article ids grow in the order their rows commit (`_pending_pages` pages by id)."""
+    so article ids grow in the order their rows commit (`_pending_pages` pages by id).
 
-    def __init__(self, config: Config, polled: list[PrefectFuture], now: datetime) -> None:
+    A fetch task that raised (after its retries) is its sources' failure, kind "unexpected": their
+    health records it, and the other batches go on."""
+
+    def __init__(self, config: Config, polled: list[tuple[list[SourceRequest], PrefectFuture]],
+                 now: datetime) -> None:
         self._config, self._polled, self._now = config, polled, now
         self._counts = IngestCounts()
         self._stored, self._complete, self._error = 0, False, None
@@ -223,8 +276,8 @@ class _Ingesting:
 
     def _run(self) -> None:
         try:
-            for future in self._polled:
-                counts = ingest(self._config, future.result(), self._now)
+            for batch, future in self._polled:
+                counts = ingest(self._config, _results(batch, future), self._now)
                 with self._changed:
                     self._counts.add(counts)
                     self._stored += 1
@@ -247,11 +300,20 @@ class _Ingesting:
             self._changed.wait_for(lambda: self._stored > stored or self._complete)
 
     def finish(self) -> IngestCounts:
-        """The counts of every batch, once all are stored; the first failure, raised here."""
+        """The counts of every batch, once all are stored; a failure to store them, raised here."""
         self._thread.join()
         if self._error is not None:
             raise self._error
         return self._counts
+
+
+def _results(batch: list[SourceRequest], polled: PrefectFuture) -> list[FetchResult]:
+    """The fetch task's results, or, if it raised, each of its sources' failure."""
+    try:
+        return polled.result()
+    except Exception as error:  # noqa: BLE001 - contained: the batch's sources fail, visibly
+        failure = failure_of("fetch", f"a batch of {len(batch)} sources", error)
+        return [Failed(request.name, "unexpected", failure.describe()) for request in batch]
 
 
 class _CyclePool:
@@ -283,6 +345,13 @@ class _CyclePool:
                                                      initializer=read_in_process, initargs=(self._index,))
             return self._executor
 
+    def discard(self, executor: ProcessPoolExecutor) -> None:
+        """Forget a broken pool: the next batch that needs one starts another."""
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+        executor.shutdown(wait=False, cancel_futures=True)
+
     def for_feed(self) -> ProcessPoolExecutor | None:
         """The pool to parse a changed feed in: none for the first few of the cycle."""
         with self._lock:
@@ -311,13 +380,15 @@ class _CyclePool:
     def settled(self) -> TriageCounts:
         """Wait for the batches handed to `settle`: what their triage found.
 
-        A batch that failed is logged and left for the next cycle (its pages are read again)."""
+        A batch that failed is an unexpected failure, logged and left for the next cycle (its
+        pages are read again)."""
         counts = TriageCounts()
         for future in self._settling:
             try:
                 counts.add(future.result())
-            except Exception as error:  # noqa: BLE001 - any failure: the next cycle reads the batch again
-                _logger().warning("storing and triaging a page batch failed, left for the next cycle: %r", error)
+            except Exception as error:  # noqa: BLE001 - contained: the next cycle reads the batch again
+                failure_of("triage", "a page batch (its pages are read again next cycle)", error)
+                counts.failed += 1
         self._settling.clear()
         return counts
 
@@ -378,14 +449,27 @@ class _Extraction:
         """One result per page, in order: from the pool, or read here without one."""
         if self._waiting:
             self._send()
-        return [self._futures[i][0].result()[self._futures[i][1]] if i in self._futures
+        return [self._pooled(i, page) if i in self._futures
                 else read_safely(*self._arguments(i, page)) if page.body else None
                 for i, page in enumerate(pages)]
+
+    def _pooled(self, index: int, page: Page) -> Reading | ReadFailure | None:
+        """The page's reading from the pool; a process that died reading it (or a page sent with
+        it) fails the page, which falls back to its feed summary."""
+        future, place = self._futures[index]
+        try:
+            return future.result()[place]
+        except Exception as error:  # noqa: BLE001 - BrokenProcessPool, above all: contained to the page
+            return ReadFailure(failure_of("extract", page.final_url or page.url, error).describe())
 
     def _send(self) -> None:
         assert self._pool is not None
         waiting, self._waiting = self._waiting, []
-        future = self._pool.submit(read_all, [self._arguments(i, page) for i, page in waiting])
+        try:
+            future = self._pool.submit(read_all, [self._arguments(i, page) for i, page in waiting])
+        except BrokenExecutor:  # a page killed a process: these are read here, later batches get a new pool
+            _POOL.discard(self._pool)
+            future = _run_here(read_all, [self._arguments(i, page) for i, page in waiting])
         for place, (i, _) in enumerate(waiting):
             self._futures[i] = (future, place)
 

@@ -22,8 +22,10 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Monitor news sources, match watch topics, alert once per story.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox.")
+errors_app = typer.Typer(help="Items whose work failed unexpectedly, and quarantined ones.", invoke_without_command=True)
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
+app.add_typer(errors_app, name="errors")
 err = Console(stderr=True, highlight=False)
 out = Console(highlight=False)
 
@@ -276,12 +278,12 @@ def sources_command(config: Path | None = ConfigOption) -> None:
 
     loaded = _load()
     upgrade(loaded.database)
-    table = _table("source", "last success (UTC)", "failures", "last error", "next poll (UTC)")
+    table = _table("source", "last success (UTC)", "failures", "unexpected", "last error", "next poll (UTC)")
     with session(loaded.database) as current:
         for row in sources.states(current):
             state = "gone (410)" if row.gone else (_when(row.next_check_at) or "next cycle")
             table.add_row(row.name, _when(row.last_success_at) or "never", str(row.consecutive_failures),
-                          row.last_error or "", state)
+                          str(row.unexpected_errors), row.last_error or "", state)
     out.print(table)
 
 
@@ -295,14 +297,50 @@ def stats(limit: int = typer.Option(20, help="How many recent cycles."),
     loaded = _load()
     upgrade(loaded.database)
     table = _table("started", "seconds", "polled", "not modified", "failed", "new", "matches", "sent",
-                  "delivery failures")
+                  "delivery failures", "unexpected", "quarantined")
     with session(loaded.database) as current:
         for row in cycles.recent(current, limit):
             seconds = (row.finished_at - row.started_at).total_seconds() if row.finished_at else 0
             table.add_row(_when(row.started_at), f"{seconds:.1f}", *(str(v) for v in (
                 row.sources_polled, row.not_modified, row.failed, row.new_articles, row.matches,
-                row.sent, row.delivery_failures)))
+                row.sent, row.delivery_failures, row.unexpected, row.quarantined)))
     out.print(table)
+
+
+@errors_app.callback()
+def errors_list(context: typer.Context, config: Path | None = ConfigOption) -> None:
+    """Articles whose work failed unexpectedly: quarantined ones first, then those failing now."""
+    if context.invoked_subcommand is not None:
+        return
+    _use(config)
+    from newswatch.store import articles, session, upgrade
+
+    loaded = _load()
+    upgrade(loaded.database)
+    table = _table("article", "source", "stage", "failures", "last failure", "failed at (UTC)", "url")
+    with session(loaded.database) as current:
+        rows = articles.failing(current)
+        for article, source in rows:
+            table.add_row(str(article.id), source, article.stage, str(article.failures), article.last_failure or "",
+                          _when(article.failed_at), article.url)
+    out.print(table)
+    quarantined = sum(article.stage == "quarantined" for article, _ in rows)
+    out.print(f"{quarantined} quarantined, {len(rows) - quarantined} failing; "
+              "`newswatch errors requeue` tries the quarantined ones again")
+
+
+@errors_app.command("requeue")
+def errors_requeue(ids: list[int] = typer.Argument(None, help="Article ids (default: every quarantined article)."),
+                   config: Path | None = ConfigOption) -> None:
+    """Give quarantined articles another chance on the next cycle."""
+    _use(config)
+    from newswatch.store import articles, session, upgrade
+
+    loaded = _load()
+    upgrade(loaded.database)
+    with session(loaded.database) as current:
+        count = articles.requeue(current, ids or None)
+    out.print(f"{count} articles requeued")
 
 
 @alerts_app.command("list")
@@ -317,10 +355,9 @@ def alerts_list(status: list[str] = typer.Option(["pending", "failed", "dead"], 
     table = _table("id", "channel", "status", "attempts", "watchlist", "story", "next attempt", "last error")
     with session(loaded.database) as current:
         rows = deliveries.listing(current, status)
-        for delivery, match in rows:
+        for delivery, item in rows:
             table.add_row(str(delivery.id), delivery.channel, delivery.status, str(delivery.attempts),
-                          match.watchlist, _story(match.story_id, match.revision), _when(delivery.next_attempt_at),
-                          delivery.last_error or "")
+                          *_listed(item), _when(delivery.next_attempt_at), delivery.last_error or "")
     out.print(table)
     out.print(f"{len(rows)} deliveries")
 
@@ -329,10 +366,21 @@ def _story(story_id: int, revision: int) -> str:
     return f"{story_id} (update {revision})" if revision else str(story_id)
 
 
+def _listed(item) -> tuple[str, str]:
+    """(watchlist, story) of a delivery's match; (topic, "notice: title") of a notice's."""
+    from newswatch.store.tables import Notice
+
+    if isinstance(item, Notice):
+        return item.key.split(":", 1)[0], f"notice: {item.title}"
+    return item.watchlist, _story(item.story_id, item.revision)
+
+
 @alerts_app.command("retry")
 def alerts_retry(dead: bool = typer.Option(False, "--dead", help="Also retry dead deliveries."),
+                 digests: bool = typer.Option(False, "--digests", help="Also send digests not yet due."),
                  config: Path | None = ConfigOption) -> None:
-    """Send every pending or failed delivery now, without waiting for its backoff."""
+    """Send every pending or failed delivery now, without waiting for its backoff (a digest keeps
+    its time unless --digests)."""
     _use(config)
     from alerts.deliver import deliver
     from newswatch.store import deliveries, session, upgrade
@@ -341,7 +389,7 @@ def alerts_retry(dead: bool = typer.Option(False, "--dead", help="Also retry dea
     loaded = _load()
     upgrade(loaded.database)
     with session(loaded.database) as current:
-        released = deliveries.release_for_retry(current, utcnow(), include_dead=dead)
+        released = deliveries.release_for_retry(current, utcnow(), include_dead=dead, include_digests=digests)
     outcomes = deliver(loaded.database, loaded.channels, utcnow(), loaded.templates)
     for outcome in outcomes:
         line = f"{outcome.channel}: sent={outcome.sent} failed={outcome.failed} dead={outcome.dead}"

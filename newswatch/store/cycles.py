@@ -16,6 +16,7 @@ def record(session: Session, started: datetime, finished: datetime, summary) -> 
         started_at=started, finished_at=finished, sources_polled=summary.sources,
         not_modified=summary.not_modified, failed=summary.failed, new_articles=summary.new_articles,
         matches=summary.matches, sent=summary.sent, delivery_failures=summary.delivery_failures,
+        unexpected=summary.unexpected, quarantined=summary.quarantined,
     ))
 
 

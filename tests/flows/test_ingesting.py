@@ -11,7 +11,7 @@ import pytest
 from flows.monitor import _Ingesting, _pending_pages
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
-from newswatch.models import Failed, FeedEntry, Fetched
+from newswatch.models import Failed, FeedEntry, Fetched, SourceRequest
 from newswatch.store import db, session, sources
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
@@ -29,6 +29,10 @@ def config(tmp_path) -> Config:
     return loaded
 
 
+def requests(*names: str) -> list[SourceRequest]:
+    return [SourceRequest(name, f"https://{name}.example/rss") for name in names]
+
+
 def fetched(source: str, count: int) -> list[Fetched]:
     return [Fetched(source, [FeedEntry(source, f"https://{source}.example/{i}", None, f"Item {i}", "")
                              for i in range(count)])]
@@ -36,7 +40,7 @@ def fetched(source: str, count: int) -> list[Fetched]:
 
 def test_a_full_batch_is_read_before_the_last_feeds_are_stored(config):
     polled = [Future() for _ in range(3)]
-    ingesting = _Ingesting(config, polled, NOW)
+    ingesting = _Ingesting(config, list(zip([requests(f"s{n}") for n in range(3)], polled, strict=True)), NOW)
     pages = _pending_pages(config, ingesting)
     polled[0].set_result(fetched("s0", SIZE + 30))
     first = next(pages)  # the other feeds are still out
@@ -54,11 +58,26 @@ def test_a_full_batch_is_read_before_the_last_feeds_are_stored(config):
     assert (counts.polled, counts.new_articles, counts.failed) == (3, SIZE + 50, 1)
 
 
-def test_a_fetch_that_raised_is_raised_by_finish_after_the_others_are_read(config):
-    polled = [Future(), Future()]
-    polled[0].set_result(fetched("s0", 5))
-    polled[1].set_exception(RuntimeError("a bug in a fetch task"))
-    ingesting = _Ingesting(config, polled, NOW)
-    assert [len(batch) for batch in _pending_pages(config, ingesting)] == [5]
-    with pytest.raises(RuntimeError, match="a bug"):
-        ingesting.finish()
+def test_a_fetch_task_that_raised_fails_its_sources_and_the_others_go_on(config):
+    polled = [Future(), Future(), Future()]
+    polled[0].set_exception(RuntimeError("a bug in a fetch task"))
+    polled[1].set_result(fetched("s1", 5))
+    polled[2].set_result(fetched("s2", 3))
+    ingesting = _Ingesting(config, [(requests("s0"), polled[0]), (requests("s1"), polled[1]),
+                                    (requests("s2"), polled[2])], NOW)
+    assert [len(batch) for batch in _pending_pages(config, ingesting)] == [8]
+    counts = ingesting.finish()
+    assert (counts.polled, counts.failed, counts.unexpected, counts.new_articles) == (3, 1, 1, 8)
+    with session(config.database) as current:
+        failing = {s.name: s for s in sources.states(current)}["s0"]
+    assert failing.last_error == "fetch: unexpected RuntimeError (a bug in a fetch task)"
+    assert (failing.last_error_kind, failing.consecutive_failures) == ("unexpected", 1)
+
+
+def test_the_pages_of_other_shards_sources_are_left_to_them(config):
+    polled = [Future()]
+    polled[0].set_result(fetched("s0", 4) + fetched("s1", 2))
+    ingesting = _Ingesting(config, [(requests("s0", "s1"), polled[0])], NOW)
+    with session(config.database) as current:
+        mine = frozenset({sources.ids_by_name(current)["s1"]})
+    assert [{job.source for job in batch} for batch in _pending_pages(config, ingesting, mine)] == [{"s1"}]
