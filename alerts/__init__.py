@@ -16,10 +16,10 @@ from typing import Any
 
 from alerts import apprise_channel, atom, console, jsonl, slack, smtp, webhook
 from alerts.errors import ChannelError
-from alerts.render import set_template_dir
+from alerts.render import set_installation, set_template_dir
 from newswatch.models import Alert
 
-__all__ = ["CHANNELS", "ChannelError", "Sender", "send", "set_template_dir"]
+__all__ = ["CHANNELS", "ChannelError", "Sender", "send", "set_installation", "set_template_dir"]
 
 Sender = Callable[[str, Any, list[Alert], bool], None]
 

@@ -5,24 +5,42 @@ digest deliveries of one watchlist go out as one message; the others one by one.
 error ("retry") stops that channel for this run: the failed message gets its backoff from
 `alerts.retry`, and what was claimed but not tried goes back to pending at the same time.
 A permanent error marks only that message's deliveries dead and the channel goes on.
+
+Containment (newswatch.contain): anything else a send raises (a channel's bug, a user's template
+that fails to render, a number no rule foresaw) is that message's failed attempt with its error
+recorded, counted as `unexpected`: retried with the backoff of a transient error, dead after the
+same budget, and the channel goes on with its next message. Nothing is left `sending`.
+
+Leases: every claim, renewal and mark reads the clock when it happens: the stage's `now` advanced
+by the monotonic time since the stage began (so a test's frozen `now` still holds). While a batch
+is held, a keeper thread renews the lease of what is not finished every third of the lease, so
+neither a slow send nor a long drain lets it run out. Before each message the lease is confirmed:
+what another sender took over meanwhile is not sent, and no mark touches a delivery that another
+claim holds (the claim token).
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from alerts import ChannelError, send, set_template_dir
+from alerts import ChannelError, send, set_installation, set_template_dir
 from alerts.retry import next_attempt
-from newswatch.config import Channel, DEFAULTS
-from newswatch.store import session
-from newswatch.store import deliveries
+from newswatch.config import DEFAULTS, Channel
+from newswatch.contain import ItemFailure, contain
+from newswatch.store import deliveries, session
 
 __all__ = ["ChannelOutcome", "deliver"]
 
 log = logging.getLogger("newswatch.deliver")
+
+Clock = Callable[[], datetime]
+Message = list[deliveries.Claimed]
 
 
 @dataclass
@@ -31,6 +49,7 @@ class ChannelOutcome:
     sent: int = 0
     failed: int = 0
     dead: int = 0
+    unexpected: int = 0  # deliveries whose send raised what no rule knows (also in failed or dead)
     error: str | None = None
 
 
@@ -40,35 +59,63 @@ def deliver(database: str, channels: dict[str, Channel], now: datetime,
     set_template_dir(templates)
     if not channels:
         return []
+    with session(database) as current:
+        set_installation(deliveries.installation_id(current))
+    clock = _clock(now)
     with ThreadPoolExecutor(max_workers=min(8, len(channels)), thread_name_prefix="deliver") as pool:
-        return list(pool.map(lambda item: _drain(database, item[0], item[1], now), channels.items()))
+        return list(pool.map(lambda item: _drain(database, item[0], item[1], clock), channels.items()))
 
 
-def _drain(database: str, name: str, channel: Channel, now: datetime) -> ChannelOutcome:
+def _clock(start: datetime) -> Clock:
+    """`start`, moving on as the stage runs: a lease is counted from when it is taken."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+def _drain(database: str, name: str, channel: Channel, clock: Clock) -> ChannelOutcome:
     outcome = ChannelOutcome(name)
     while True:
         with session(database) as current:
-            batch = deliveries.claim(current, name, now)
+            batch = deliveries.claim(current, name, clock())
         if not batch:
             return outcome
-        messages = _messages(batch)
-        for position, message in enumerate(messages):
-            ids = [c.alert.delivery_id for c in message]
-            try:
-                send(name, channel, [c.alert for c in message], digest=message[0].digest)
-            except ChannelError as error:
-                if _record_failure(database, outcome, message, error, now):
-                    _put_back(database, [c for m in messages[position + 1:] for c in m], ids[0], now)
-                    return outcome
-                continue
-            with session(database) as current:
-                deliveries.mark_sent(current, ids, now)
-            outcome.sent += len(ids)
+        with _Lease(database, batch, clock) as lease:
+            if not _send_batch(database, name, channel, batch, lease, outcome, clock):
+                return outcome
 
 
-def _messages(batch: list[deliveries.Claimed]) -> list[list[deliveries.Claimed]]:
+def _send_batch(database: str, name: str, channel: Channel, batch: Message, lease: _Lease,
+                outcome: ChannelOutcome, clock: Clock) -> bool:
+    """Send the batch's messages in turn; False when a transient error stops the channel."""
+    messages = _messages(batch)
+    for position, message in enumerate(messages):
+        held = lease.confirm([c.alert.delivery_id for c in message])
+        message = [c for c in message if c.alert.delivery_id in held]
+        if not message:
+            continue  # taken over by another sender: it is theirs to send
+        result = contain("deliver", f"{name} deliveries {','.join(map(str, sorted(held)))}",
+                         _attempt, name, channel, message)
+        if result is None:
+            _record_sent(database, outcome, message, clock(), lease.token)
+        elif _record_failure(database, outcome, message, result, clock(), lease.token):
+            _put_back(database, [c for m in messages[position + 1:] for c in m], message[0], clock(), lease.token)
+            return False
+        lease.finish(c.alert.delivery_id for c in message)
+    return True
+
+
+def _attempt(name: str, channel: Channel, message: Message) -> ChannelError | None:
+    """Send one message: None when it went out, the channel's error when it did not."""
+    try:
+        send(name, channel, [c.alert for c in message], digest=message[0].digest)
+    except ChannelError as error:
+        return error
+    return None
+
+
+def _messages(batch: Message) -> list[Message]:
     """One message per instant delivery, one per watchlist for the digest deliveries."""
-    digests: dict[str, list[deliveries.Claimed]] = {}
+    digests: dict[str, Message] = {}
     singles = []
     for claimed in batch:
         if claimed.digest:
@@ -78,27 +125,89 @@ def _messages(batch: list[deliveries.Claimed]) -> list[list[deliveries.Claimed]]
     return singles + list(digests.values())
 
 
-def _record_failure(database: str, outcome: ChannelOutcome, message, error: ChannelError, now) -> bool:
-    attempts = max(c.attempts for c in message)
-    retry_at = next_attempt(error.kind, attempts, now, error.retry_after_seconds,
+def _record_sent(database: str, outcome: ChannelOutcome, message: Message, now: datetime, token: str) -> None:
+    ids = [c.alert.delivery_id for c in message]
+    with session(database) as current:
+        marked = deliveries.mark_sent(current, ids, now, token)
+    outcome.sent += len(ids)
+    if marked < len(ids):
+        log.warning("deliver channel=%s deliveries=%s status=sent error=lease lost while sending",
+                    outcome.channel, ",".join(map(str, ids)))
+
+
+def _record_failure(database: str, outcome: ChannelOutcome, message: Message,
+                    result: ChannelError | ItemFailure, now: datetime, token: str) -> bool:
+    """Mark the message failed (or dead); True when the error stops the channel for this run."""
+    if isinstance(result, ItemFailure):
+        kind, text, wait = "retry", result.describe(), None
+        outcome.unexpected += len(message)
+    else:
+        kind, text, wait = result.kind, str(result), result.retry_after_seconds
+    retry_at = next_attempt(kind, max(c.attempts for c in message), now, wait,
                             max_attempts=DEFAULTS["delivery_attempts"])
     with session(database) as current:
-        deliveries.mark_failed(current, [c.alert.delivery_id for c in message], str(error), retry_at)
+        deliveries.mark_failed(current, [c.alert.delivery_id for c in message], text, retry_at, token)
     if retry_at is None:
         outcome.dead += len(message)
     else:
         outcome.failed += len(message)
-    outcome.error = str(error)
+    outcome.error = text
     log.warning("deliver channel=%s stories=%s status=%s error=%s", outcome.channel,
                 ",".join(str(c.alert.story_id) for c in message), "dead" if retry_at is None else "failed",
-                error)
-    return error.kind == "retry"
+                text)
+    return isinstance(result, ChannelError) and result.kind == "retry"
 
 
-def _put_back(database: str, untried: list[deliveries.Claimed], failed_id: int, now: datetime) -> None:
+def _put_back(database: str, untried: Message, failed: deliveries.Claimed, now: datetime, token: str) -> None:
     """Claimed but not tried: due again when the failed one is, without counting an attempt."""
     if not untried:
         return
     with session(database) as current:
-        retry_at = deliveries.next_attempt_of(current, failed_id) or now
-        deliveries.unclaim(current, [c.alert.delivery_id for c in untried], retry_at)
+        retry_at = deliveries.next_attempt_of(current, failed.alert.delivery_id) or now
+        deliveries.unclaim(current, [c.alert.delivery_id for c in untried], retry_at, token)
+
+
+class _Lease:
+    """A claimed batch's lease: renewed by a keeper thread every third of LEASE until closed."""
+
+    def __init__(self, database: str, batch: Message, clock: Clock):
+        self.token = batch[0].token
+        self._database, self._clock = database, clock
+        self._unfinished = {c.alert.delivery_id for c in batch}
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._keeper = threading.Thread(target=self._keep, name="deliver-lease", daemon=True)
+
+    def __enter__(self) -> _Lease:
+        self._keeper.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._closed.set()
+        self._keeper.join()
+
+    def confirm(self, ids: list[int]) -> set[int]:
+        """Renew the lease of `ids` now; those of them this claim still holds."""
+        held = self._renew(ids)
+        lost = set(ids) - held
+        if lost:
+            log.warning("deliver deliveries=%s status=skipped error=lease taken over by another sender",
+                        ",".join(map(str, sorted(lost))))
+            self.finish(lost)
+        return held
+
+    def finish(self, ids) -> None:
+        with self._lock:
+            self._unfinished -= set(ids)
+
+    def _keep(self) -> None:
+        # read LEASE each time: tests shorten it
+        while not self._closed.wait(deliveries.LEASE.total_seconds() / 3):
+            with self._lock:
+                ids = sorted(self._unfinished)
+            if ids:
+                contain("deliver", f"lease of deliveries {','.join(map(str, ids))}", self._renew, ids)
+
+    def _renew(self, ids: list[int]) -> set[int]:
+        with session(self._database) as current:
+            return deliveries.renew(current, ids, self.token, self._clock())

@@ -20,6 +20,8 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Literal
 
+from newswatch.bounds import plausible_wait
+
 __all__ = ["ChannelError", "ErrorKind", "http_error", "parse_retry_after", "redact"]
 
 ErrorKind = Literal["retry", "permanent"]
@@ -50,19 +52,20 @@ def redact(text: str, secrets: list[str]) -> str:
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 §10.2.3)."""
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 §10.2.3), at most
+    a week (newswatch.bounds): `Retry-After: 99999999999999` once overflowed the retry's date."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return plausible_wait(float(value))
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - (now or datetime.now(timezone.utc))).total_seconds())
+    return plausible_wait((when - (now or datetime.now(timezone.utc))).total_seconds())
 
 
 def http_error(channel_type: str, status: int, body: str, retry_after: str | None,

@@ -17,12 +17,20 @@ Templates: email.txt, email.html and the per-story alert.txt / alert.html (also 
 summary) live in alerts/templates/ (Jinja2; autoescaped when the name ends in .html).
 `set_template_dir(path)` or the `templates=` argument puts a directory in front of them: a file
 of the same name there wins, the others still come from the package.
+
+Message-IDs: every one carries the installation id (`set_installation`, or the `installation=`
+argument; alerts.deliver sets the store's), as `@ID.newswatch`, so story 12's first alert differs
+from story 12's after a store reset or in another installation, while a follow-up still names
+its story's first alert in In-Reply-To. Without one (pure rendering, golden files) the ids read
+`@newswatch`. A message that is no story (story 0: a notice, a test) is its own thread: its id
+names its delivery, or is random when it has none.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -44,19 +52,26 @@ from newswatch.models import Alert
 __all__ = [
     "EmailContent", "SLACK_BLOCKS_MAX", "SLACK_DIGEST_CHARS", "SLACK_HEADER_MAX", "SLACK_TEXT_MAX",
     "SNIPPET_CHARS", "atom_entry", "atom_id", "console", "digest_message_id", "email", "markdown",
-    "message_ids", "record", "segments", "set_template_dir", "slack", "slack_escape",
+    "message_ids", "record", "segments", "set_installation", "set_template_dir", "slack", "slack_escape",
 ]
 
 _SUBJECT_CHARS = 200
 
 _TEMPLATES = Path(__file__).with_name("templates")
 _template_dir: Path | None = None
+_installation: str | None = None
 
 
 def set_template_dir(path: str | Path | None) -> None:
     """Look for templates in `path` first (None: only the built-in ones)."""
     global _template_dir
     _template_dir = Path(path) if path else None
+
+
+def set_installation(installation: str | None) -> None:
+    """Put `installation` (the store's id) in every Message-ID rendered from now on."""
+    global _installation
+    _installation = installation
 
 
 @lru_cache(maxsize=8)
@@ -107,33 +122,50 @@ def _dot_atom(name: str) -> str:
     return safe or "watchlist"
 
 
-def message_ids(story_id: int, watchlist: str, revision: int = 0) -> tuple[str, str | None]:
+def _domain(installation: str | None) -> str:
+    """The right-hand side of our ids: the installation's own when there is one."""
+    return f"{_dot_atom(installation)}.newswatch" if installation else "newswatch"
+
+
+def message_ids(story_id: int, watchlist: str, revision: int = 0,
+                installation: str | None = None) -> tuple[str, str | None]:
     """(Message-ID, In-Reply-To): revision 0 is the story's root, later ones reply to it."""
-    root = f"<story-{story_id}.{_dot_atom(watchlist)}@newswatch>"
+    domain = _domain(installation)
+    root = f"<story-{story_id}.{_dot_atom(watchlist)}@{domain}>"
     if revision <= 0:
         return root, None
-    return f"<story-{story_id}.{_dot_atom(watchlist)}.r{revision}@newswatch>", root
+    return f"<story-{story_id}.{_dot_atom(watchlist)}.r{revision}@{domain}>", root
 
 
-def digest_message_id(alerts: list[Alert]) -> str:
+def digest_message_id(alerts: list[Alert], installation: str | None = None) -> str:
     """A digest's own id: the same stories for the same watchlist give the same id."""
     watchlist = alerts[0].watchlist
     key = f"{watchlist}|" + ",".join(str(i) for i in sorted({a.story_id for a in alerts}))
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    return f"<digest-{digest}.{_dot_atom(watchlist)}@newswatch>"
+    return f"<digest-{digest}.{_dot_atom(watchlist)}@{_domain(installation)}>"
+
+
+def _thread_ids(alerts: list[Alert], digest: bool, revision: int,
+                installation: str | None) -> tuple[str, str | None]:
+    """(Message-ID, In-Reply-To) of a story, a digest, or a message that is no story (story 0)."""
+    if digest:
+        return digest_message_id(alerts, installation), None
+    alert = alerts[0]
+    if alert.story_id == 0:
+        own = alert.delivery_id if alert.delivery_id is not None else uuid.uuid4().hex
+        return f"<notice-{own}.{_dot_atom(alert.watchlist)}@{_domain(installation)}>", None
+    return message_ids(alert.story_id, alert.watchlist, revision, installation)
 
 
 def email(alerts: list[Alert], digest: bool = False, *, revision: int = 0,
-          templates: str | Path | None = None) -> EmailContent:
-    """Subject, text and HTML parts and thread ids for one alert or a digest."""
+          templates: str | Path | None = None, installation: str | None = None) -> EmailContent:
+    """Subject, text and HTML parts and thread ids for one alert or a digest (`installation`:
+    the store's id, else the one `set_installation` gave)."""
     check_count(alerts, digest)
     label, views = watchlists(alerts), [story_view(a) for a in alerts]
     headline = f"{len(alerts)} stories" if digest else views[0]["title"]
     subject = cut(oneline(f"[newswatch] {label}: {headline}"), _SUBJECT_CHARS)
-    if digest:
-        message_id, in_reply_to = digest_message_id(alerts), None
-    else:
-        message_id, in_reply_to = message_ids(alerts[0].story_id, alerts[0].watchlist, revision)
+    message_id, in_reply_to = _thread_ids(alerts, digest, revision, installation or _installation)
     context = {"alerts": views, "digest": digest, "watchlist": label, "count": len(alerts),
                "subject": subject}
     return EmailContent(subject=subject, text=_render("email.txt", templates, **context),

@@ -4,13 +4,15 @@ Rules: a "permanent" error is dead at once; otherwise, after `attempts` tries (c
 that just failed) a delivery is dead once `attempts >= max_attempts`. Before that the next try is
 `now + d`, with `d` drawn uniformly from [0, min(CAP, BASE * 2 ** (attempts - 1))] ("full jitter",
 so that many deliveries failing together do not retry together) and never earlier than the
-server's Retry-After.
+server's Retry-After (of a week at most: newswatch.bounds).
 """
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
+
+from newswatch.bounds import plausible_wait
 
 __all__ = ["BASE_SECONDS", "CAP_SECONDS", "next_attempt"]
 
@@ -27,6 +29,7 @@ def next_attempt(kind: str, attempts: int, now: datetime, retry_after_seconds: f
         return None
     ceiling = min(CAP_SECONDS, BASE_SECONDS * 2 ** min(max(0, attempts - 1), 32))
     delay = rng.random() * ceiling
-    if retry_after_seconds is not None:
-        delay = max(delay, retry_after_seconds)
+    wait = plausible_wait(retry_after_seconds)  # a channel's own number, however absurd, waits a week at most
+    if wait is not None:
+        delay = max(delay, wait)
     return now + timedelta(seconds=delay)

@@ -1,13 +1,29 @@
 """The outbox: deliveries are claimed, sent and marked, so nothing is lost or sent twice.
 
 States: pending → sending → sent, or → failed (retried at `next_attempt_at`) → … → dead.
-A claim is a conditional UPDATE committed before sending; while `sending`, `next_attempt_at` is
-the lease's end. A process killed mid-send leaves the delivery `sending`; when the lease runs out
-it is claimed again, so the one message in flight at a crash may arrive twice, never zero times.
+A delivery carries a match (an alert) or a notice (newswatch's own message, `enqueue_notice`).
+
+Claims: a claim is a conditional UPDATE committed before sending; while `sending`,
+`next_attempt_at` is the lease's end, counted from the `now` of the claim (the caller reads its
+clock then, not when its run began), and `claim_token` names the claim. The holder `renew`s the
+lease while it sends; every later write (`mark_sent`, `mark_failed`, `unclaim`) given the token
+changes only deliveries that claim still holds, so a sender whose lease ran out and was taken over
+cannot mark the new holder's delivery. A process killed mid-send leaves the delivery `sending`;
+when the lease runs out it is claimed again, so the one message in flight at a crash may arrive
+twice, never zero times.
+
+Notices: `enqueue_notice(session, key, title, text, channels, now, url="")` stores one notice per
+`key` (unique: two shards enqueuing the same key make one) and one delivery per channel, due at
+once. The key's part before the first ":" is the notice's topic: messages show it where an alert
+shows its watchlist ("source-health:…", "quarantine:…").
+
+`installation_id` is the store's random id (migration 0007), so ids built from store ids (e-mail
+Message-IDs) never repeat after a store reset or in a second installation.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,10 +34,11 @@ from sqlmodel import Session, col, select
 from newswatch.models import Alert
 from newswatch.store._sql import insert_ignore
 from newswatch.store.stories import stories_sources
-from newswatch.store.tables import Article, Delivery, Match, Source
+from newswatch.store.tables import Article, Delivery, Installation, Match, Notice, Source
 
-__all__ = ["LEASE", "Claimed", "claim", "enqueue", "listing", "mark_failed", "mark_sent",
-           "next_attempt_of", "release_for_retry", "sent_at_once_since", "unclaim"]
+__all__ = ["LEASE", "Claimed", "claim", "enqueue", "enqueue_notice", "installation_id", "listing",
+           "mark_failed", "mark_sent", "next_attempt_of", "release_for_retry", "renew",
+           "sent_at_once_since", "unclaim"]
 
 LEASE = timedelta(minutes=5)
 _CLAIMABLE = ("pending", "failed", "sending")
@@ -32,6 +49,7 @@ class Claimed:
     alert: Alert
     attempts: int  # including this one
     digest: bool
+    token: str = ""  # the claim's: pass it to renew and to every mark
 
 
 def enqueue(session: Session, match_id: int, channel: str, due: datetime, digest: bool,
@@ -40,6 +58,31 @@ def enqueue(session: Session, match_id: int, channel: str, due: datetime, digest
     insert_ignore(session, Delivery.__table__, [{
         "match_id": match_id, "channel": channel, "status": "pending", "attempts": 0,
         "next_attempt_at": due, "digest": digest, "created_at": now}])
+
+
+def enqueue_notice(session: Session, key: str, title: str, text: str, channels: Iterable[str],
+                   now: datetime, url: str = "") -> int | None:
+    """Store the notice `key` and put it in the outbox for each of `channels`, due now.
+
+    Its id, or None when a notice with that key was enqueued before (by this or another worker)."""
+    inserted = insert_ignore(session, Notice.__table__, [{
+        "key": key, "title": title, "text": text, "url": url, "created_at": now}],
+        returning=Notice.__table__.c.id)
+    if not inserted:
+        return None
+    insert_ignore(session, Delivery.__table__, [{
+        "notice_id": inserted[0], "channel": channel, "status": "pending", "attempts": 0,
+        "next_attempt_at": now, "digest": False, "created_at": now} for channel in dict.fromkeys(channels)])
+    return inserted[0]
+
+
+def installation_id(session: Session) -> str:
+    """The store's random id, made with it (and made now for a store that lacks one)."""
+    found = session.exec(select(Installation.uid).where(Installation.id == 1)).first()
+    if found is None:
+        insert_ignore(session, Installation.__table__, [{"id": 1, "uid": uuid.uuid4().hex}])
+        found = session.exec(select(Installation.uid).where(Installation.id == 1)).one()
+    return found
 
 
 def sent_at_once_since(session: Session, watchlist: str, channel: str, since: datetime) -> int:
@@ -51,7 +94,8 @@ def sent_at_once_since(session: Session, watchlist: str, channel: str, since: da
 
 
 def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> list[Claimed]:
-    """Take up to `limit` due deliveries of `channel`, oldest first; the caller commits before sending.
+    """Take up to `limit` due deliveries of `channel`, oldest first, leased until `now + LEASE`
+    under one new token; the caller commits before sending.
 
     One conditional UPDATE for them all: a delivery another worker took meanwhile is no longer
     due (its lease ends in the future), so it is not taken again."""
@@ -62,14 +106,48 @@ def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> li
     ).all()
     if not due:
         return []
-    table = Delivery.__table__
+    table, token = Delivery.__table__, uuid.uuid4().hex
     taken = session.execute(
         table.update().where(table.c.id.in_(due), table.c.status.in_(_CLAIMABLE), table.c.next_attempt_at <= now)
-        .values(status="sending", next_attempt_at=now + LEASE, attempts=table.c.attempts + 1)
+        .values(status="sending", next_attempt_at=now + LEASE, attempts=table.c.attempts + 1, claim_token=token)
         .returning(table.c.id, table.c.attempts, table.c.digest)
     ).all()
-    alerts = _alerts(session, [row.id for row in taken])
-    return [Claimed(alerts[row.id], row.attempts, row.digest) for row in sorted(taken)]
+    ids = [row.id for row in taken]
+    alerts = _alerts(session, ids) | _notices(session, ids)
+    return [Claimed(alerts[row.id], row.attempts, row.digest, token) for row in sorted(taken)]
+
+
+def renew(session: Session, delivery_ids: Iterable[int], token: str, now: datetime) -> set[int]:
+    """Extend the lease of those of `delivery_ids` the claim `token` still holds to `now + LEASE`;
+    returns their ids (the others were taken over or finished)."""
+    table = Delivery.__table__
+    held = session.execute(
+        table.update().where(table.c.id.in_(list(delivery_ids)), table.c.status == "sending",
+                             table.c.claim_token == token)
+        .values(next_attempt_at=now + LEASE).returning(table.c.id)
+    ).scalars()
+    return set(held)
+
+
+def _held(delivery_ids: Iterable[int], token: str | None):
+    """The WHERE clause of a write to `delivery_ids`: only those the claim `token` holds, if given."""
+    where = col(Delivery.id).in_(list(delivery_ids))
+    if token is None:
+        return where
+    return sa.and_(where, Delivery.status == "sending", Delivery.claim_token == token)
+
+
+def _notices(session: Session, delivery_ids: list[int]) -> dict[int, Alert]:
+    """The notice of each delivery that carries one, as an alert of its topic (story 0)."""
+    rows = session.execute(
+        sa.select(Delivery.id, Notice).join(Notice, col(Notice.id) == col(Delivery.notice_id))
+        .where(col(Delivery.id).in_(delivery_ids))
+    ).all()
+    return {delivery_id: Alert(
+        watchlist=notice.key.split(":", 1)[0], story_id=0, title=notice.title, url=notice.url,
+        source="newswatch", published=notice.created_at, terms=[], snippet=notice.text,
+        delivery_id=delivery_id,
+    ) for delivery_id, notice in rows}
 
 
 def _alerts(session: Session, delivery_ids: list[int]) -> dict[int, Alert]:
@@ -89,37 +167,51 @@ def _alerts(session: Session, delivery_ids: list[int]) -> dict[int, Alert]:
     ) for delivery_id, match, title, url, published, source in rows}
 
 
-def mark_sent(session: Session, delivery_ids: Iterable[int], now: datetime) -> None:
-    session.execute(sa.update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)))
-                    .values(status="sent", sent_at=now, last_error=None))
+def mark_sent(session: Session, delivery_ids: Iterable[int], now: datetime, token: str | None = None) -> int:
+    """Sent (only those the claim `token` still holds, when given); returns how many were marked."""
+    return session.execute(sa.update(Delivery).where(_held(delivery_ids, token))
+                           .values(status="sent", sent_at=now, last_error=None, claim_token=None)).rowcount
 
 
-def mark_failed(session: Session, delivery_ids: Iterable[int], error: str, retry_at: datetime | None) -> None:
-    """Failed with a next attempt at `retry_at`, or dead when it is None."""
+def mark_failed(session: Session, delivery_ids: Iterable[int], error: str, retry_at: datetime | None,
+                token: str | None = None) -> int:
+    """Failed with a next attempt at `retry_at`, or dead when it is None (as mark_sent for `token`)."""
     values = {"status": "failed", "next_attempt_at": retry_at} if retry_at else {"status": "dead"}
-    session.execute(sa.update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)))
-                    .values(last_error=error, **values))
+    return session.execute(sa.update(Delivery).where(_held(delivery_ids, token))
+                           .values(last_error=error, claim_token=None, **values)).rowcount
 
 
-def release_for_retry(session: Session, now: datetime, include_dead: bool = False) -> int:
-    """Make every pending/failed (and optionally dead) delivery due now; returns how many."""
+def release_for_retry(session: Session, now: datetime, include_dead: bool = False,
+                      include_digests: bool = False) -> int:
+    """Make every pending/failed (and optionally dead) delivery due now; returns how many.
+
+    A digest delivery still waiting for its time (pending, due later) keeps it unless
+    `include_digests`: retrying what failed must not send tonight's digest this morning."""
     statuses = ["pending", "failed", *(["dead"] if include_dead else [])]
-    return session.execute(sa.update(Delivery).where(col(Delivery.status).in_(statuses))
+    where = col(Delivery.status).in_(statuses)
+    if not include_digests:
+        scheduled = sa.and_(Delivery.digest == True, Delivery.status == "pending",  # noqa: E712
+                            col(Delivery.next_attempt_at) > now)
+        where = sa.and_(where, sa.not_(scheduled))
+    return session.execute(sa.update(Delivery).where(where)
                            .values(status="pending", next_attempt_at=now)).rowcount
 
 
-def listing(session: Session, statuses: Iterable[str]) -> list[tuple[Delivery, Match]]:
-    query = (select(Delivery, Match).join(Match, col(Match.id) == col(Delivery.match_id))
+def listing(session: Session, statuses: Iterable[str]) -> list[tuple[Delivery, Match | Notice]]:
+    """Deliveries in `statuses`, each with its match or its notice, oldest first."""
+    query = (select(Delivery, Match, Notice).outerjoin(Match, col(Match.id) == col(Delivery.match_id))
+             .outerjoin(Notice, col(Notice.id) == col(Delivery.notice_id))
              .where(col(Delivery.status).in_(list(statuses))).order_by(col(Delivery.id)))
-    return list(session.exec(query).all())
+    return [(delivery, match or notice) for delivery, match, notice in session.exec(query).all()]
 
 
 def next_attempt_of(session: Session, delivery_id: int) -> datetime | None:
     return session.get(Delivery, delivery_id).next_attempt_at
 
 
-def unclaim(session: Session, delivery_ids: Iterable[int], not_before: datetime) -> None:
-    """Give back claimed deliveries that were not tried, without counting the attempt."""
-    session.execute(sa.update(Delivery).where(col(Delivery.id).in_(list(delivery_ids)))
-                    .values(status="pending", next_attempt_at=not_before,
-                            attempts=Delivery.attempts - 1))
+def unclaim(session: Session, delivery_ids: Iterable[int], not_before: datetime, token: str | None = None) -> int:
+    """Give back claimed deliveries that were not tried, without counting the attempt (as mark_sent
+    for `token`)."""
+    return session.execute(sa.update(Delivery).where(_held(delivery_ids, token))
+                           .values(status="pending", next_attempt_at=not_before, claim_token=None,
+                                   attempts=Delivery.attempts - 1)).rowcount

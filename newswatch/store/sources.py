@@ -109,8 +109,15 @@ def health_states(session: Session, names: Iterable[str]) -> list[SourceState]:
                         s.health_alerted_at is not None) for s in _named(session, list(names)) if not s.gone]
 
 
-def mark_alerted(session: Session, names: Iterable[str], when: datetime | None) -> None:
-    """Remember that a failure alert went out (`when`), or that the recovery did (None)."""
-    for row in _named(session, list(names)):
+def mark_alerted(session: Session, names: Iterable[str], when: datetime | None) -> list[str]:
+    """Remember that a failure alert is owed or went out (`when`), or that the recovery did (None);
+    the names this call changed. Workers reviewing at once each get only what they changed (row
+    locks, re-checked on PostgreSQL; one writer at a time on SQLite), so each change is told once."""
+    unchanged = col(Source.health_alerted_at).is_(None) if when else col(Source.health_alerted_at).is_not(None)
+    rows = [row for chunk in chunks(list(names)) for row in session.exec(
+        select(Source).where(col(Source.name).in_(chunk), unchanged).with_for_update())]
+    for row in rows:
         row.health_alerted_at = when
         session.add(row)
+    session.flush()
+    return [row.name for row in rows]

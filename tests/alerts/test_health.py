@@ -1,4 +1,5 @@
-"""Source-health alerts end to end: store state → one alert on a local Slack endpoint, once."""
+"""Source-health alerts end to end: store state → a notice in the outbox → one message per
+channel (a local Slack endpoint, a local SMTP server), once, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -6,38 +7,50 @@ import textwrap
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 
+from alerts import health as health_alerts
+from alerts.deliver import deliver
 from alerts.health import report_health
 from newswatch import config as configuration
 from newswatch.models import Failed, Fetched
-from newswatch.store import session, sources, upgrade
+from newswatch.store import db, deliveries, session, sources
 from tests.support.slack_server import Reply
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
 
 
 @pytest.fixture
-def slack(slack_server):
-    return slack_server
+def store(database):
+    """The migrated store, without the notices an earlier test left (PostgreSQL keeps its tables)."""
+    if db.is_postgres(database):
+        with db.engine(database).begin() as connection:
+            connection.execute(sa.text("TRUNCATE notices RESTART IDENTITY CASCADE"))
+    return database
 
 
 @pytest.fixture
-def config(tmp_path, slack):
+def config(tmp_path, store, slack_server, smtp_server):
     path = tmp_path / "newswatch.yaml"
     path.write_text(textwrap.dedent(f"""\
-        database: sqlite:///{tmp_path}/store.db
+        database: {store}
         health: {{channels: [ops], after: 6h}}
         sources:
           - {{name: a, url: "https://a.example/rss"}}
           - {{name: b, url: "https://b.example/rss"}}
         channels:
-          ops: {{type: slack, webhook_url: "{slack.url}"}}
+          ops: {{type: slack, webhook_url: "{slack_server.url}"}}
+          mail: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp_server.port}, starttls: false,
+                  from: nw@example.org, to: [ops@example.org]}}
         """), encoding="utf-8")
     loaded = configuration.load(path)
-    upgrade(loaded.database)
     with session(loaded.database) as current:
         sources.sync(current, loaded.sources)
     return loaded
+
+
+def with_channels(config, *names: str):
+    return config.model_copy(update={"health": config.health.model_copy(update={"channels": list(names)})})
 
 
 def poll(config, now, failing: set[str]) -> None:
@@ -46,28 +59,78 @@ def poll(config, now, failing: set[str]) -> None:
                                  else Fetched(n, []) for n in ("a", "b")], now)
 
 
-def test_one_alert_after_six_hours_of_failure_and_one_on_recovery(config, slack):
+def cycle(config, now) -> None:
+    """What a monitor cycle does for health: review, then drain the outbox."""
+    report_health(config, now)
+    deliver(config.database, config.channels, now)
+
+
+def test_one_alert_after_six_hours_of_failure_and_one_on_recovery(config, slack_server):
     for hour in range(0, 8):
         poll(config, NOW + timedelta(hours=hour), {"a"})
-        report_health(config, NOW + timedelta(hours=hour))
-    assert len(slack.payloads) == 1 and "a" in slack.payloads[0]["text"]
+        cycle(config, NOW + timedelta(hours=hour))
+    assert len(slack_server.payloads) == 1 and "a" in slack_server.payloads[0]["text"]
     poll(config, NOW + timedelta(hours=9), set())
-    report_health(config, NOW + timedelta(hours=9))
-    report_health(config, NOW + timedelta(hours=10))
-    assert len(slack.payloads) == 2 and "working again" in slack.payloads[1]["text"]
+    cycle(config, NOW + timedelta(hours=9))
+    cycle(config, NOW + timedelta(hours=10))
+    assert len(slack_server.payloads) == 2 and "working again" in slack_server.payloads[1]["text"]
 
 
-def test_every_source_failing_is_one_network_alert(config, slack):
+def test_every_source_failing_is_one_network_alert(config, slack_server):
     for hour in range(0, 8):
         poll(config, NOW + timedelta(hours=hour), {"a", "b"})
-        report_health(config, NOW + timedelta(hours=hour))
-    assert len(slack.payloads) == 1 and "Network down?" in slack.payloads[0]["text"]
+        cycle(config, NOW + timedelta(hours=hour))
+    assert len(slack_server.payloads) == 1 and "Network down?" in slack_server.payloads[0]["text"]
 
 
-def test_a_failed_health_alert_is_tried_again_next_cycle(config, slack):
-    slack.respond(Reply.server_error(500))
+def test_a_failed_health_alert_is_retried_with_backoff_like_any_alert(config, slack_server):
+    slack_server.respond(Reply.server_error(500))
     poll(config, NOW, {"a"})
     poll(config, NOW + timedelta(hours=7), {"a"})
+    cycle(config, NOW + timedelta(hours=7))
+    with session(config.database) as current:
+        ((delivery, notice),) = deliveries.listing(current, ["failed"])  # `newswatch alerts list` shows it
+    assert notice.key.startswith("source-health:") and delivery.last_error.startswith("slack: 500")
+    cycle(config, NOW + timedelta(hours=9))  # past the backoff
+    assert len(slack_server.requests) == 2 and "failing" in slack_server.payloads[1]["text"]
+
+
+def test_a_channel_that_fails_does_not_resend_the_alert_to_the_others(config, slack_server, smtp_server):
+    # regression: health alerts bypassed the outbox, so one failing channel re-sent them to all
+    config = with_channels(config, "ops", "mail")
+    slack_server.respond(Reply.server_error(500))
+    poll(config, NOW, {"a"})
+    poll(config, NOW + timedelta(hours=7), {"a"})
+    for hours in (7, 9, 11):
+        cycle(config, NOW + timedelta(hours=hours))
+    assert len(smtp_server.messages) == 1
+    assert len(slack_server.payloads) == 2 and "failing" in slack_server.payloads[1]["text"]
+
+
+def test_shards_reviewing_at_once_send_the_alert_once(config, slack_server, monkeypatch):
+    # regression: two shards each read "not alerted yet" and each sent the alert
+    poll(config, NOW, {"a"})
+    poll(config, NOW + timedelta(hours=7), {"a"})
+    with session(config.database) as current:
+        seen_before_the_other_marked = sources.health_states(current, ["a", "b"])
     report_health(config, NOW + timedelta(hours=7))
-    report_health(config, NOW + timedelta(hours=7, minutes=10))
-    assert len(slack.requests) == 2 and "failing" in slack.payloads[1]["text"]
+    monkeypatch.setattr(health_alerts.sources, "health_states", lambda *_: seen_before_the_other_marked)
+    report_health(config, NOW + timedelta(hours=7))
+    deliver(config.database, config.channels, NOW + timedelta(hours=7))
+    deliver(config.database, config.channels, NOW + timedelta(hours=7))
+    assert len(slack_server.payloads) == 1
+
+
+def test_every_health_email_has_its_own_message_id(config, smtp_server):
+    # regression: every health e-mail was <story-0.source-health@newswatch>
+    config = with_channels(config, "mail")
+    poll(config, NOW, {"a"})
+    poll(config, NOW + timedelta(hours=7), {"a"})
+    cycle(config, NOW + timedelta(hours=7))
+    poll(config, NOW + timedelta(hours=8), set())
+    cycle(config, NOW + timedelta(hours=8))
+    with session(config.database) as current:
+        installation = deliveries.installation_id(current)
+    ids = [message["Message-ID"] for message in smtp_server.messages]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert all(installation in i and "story-0" not in i for i in ids)
