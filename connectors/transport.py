@@ -15,7 +15,7 @@ good feed on the same host) read it as its status line and failed, or read a who
 response as its own. So the pool's connections (`_Connection`) also count as expired while idle
 with unread bytes in h11 (`h11.Connection.trailing_data`), and the pool closes them instead of
 reusing them. httpcore keeps its h11 connection in a private attribute: should a new httpcore
-rename it, `_unread` answers False and tests/connectors/test_transport.py fails, not production.
+rename it, `_unread` answers False and tests/connectors/test_wire.py fails, not production.
 Bytes that arrive after the connection is handed out again are beyond any client's reach (as a
 server closing an idle connection is): that request fails as a network error, alone.
 """

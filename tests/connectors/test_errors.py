@@ -8,6 +8,7 @@ import zlib
 from datetime import datetime, timedelta, timezone
 
 import httpx
+import idna
 import pytest
 
 from connectors.errors import FetchError, classify, retry_after_seconds
@@ -52,6 +53,8 @@ STATUSES = [
      "fetch: 429 too many requests, retry after 5m", 300.0),
     (429, {}, "rate_limited", "fetch: 429 too many requests", None),
     (429, {"Retry-After": "soon"}, "rate_limited", "fetch: 429 too many requests", None),
+    (429, {"Retry-After": "99999999999999"}, "rate_limited", "fetch: 429 too many requests, retry after 7d",
+     604800.0),
     (400, {}, "http", "fetch: 400 bad request", None),
     (401, {}, "http", "fetch: 401 unauthorized", None),
     (403, {}, "http", "fetch: 403 forbidden", None),
@@ -120,11 +123,26 @@ PLAIN = [
      "fetch: network error ([Errno 104] Connection reset by peer)"),
     (httpx.InvalidURL("Invalid port: 'x'"), "http", "fetch: invalid URL (Invalid port: 'x')"),
     (zlib.error("incorrect header check"), "http", "fetch: corrupt compressed body (incorrect header check)"),
+    # what gets past connectors.targets (a Location's host httpx reads itself, say) is still a value
+    (OverflowError("connect(): port must be 0-65535."), "http", "fetch: invalid URL (connect(): port must be 0-65535.)"),
+    (ExceptionGroup("unhandled errors in a TaskGroup", [OverflowError("port must be 0-65535.")]), "http",
+     "fetch: invalid URL (port must be 0-65535.)"),
+    (ExceptionGroup("two", [KeyError("x"), ConnectionRefusedError(111, "Connection refused")]), "network",
+     "fetch: network error ([Errno 111] Connection refused)"),
+    (idna.InvalidCodepoint("Codepoint U+0080 at position 1 of '\\x80' not allowed"), "http",
+     "fetch: invalid URL (Codepoint U+0080 at position 1 of '\\x80' not allowed)"),
+    (UnicodeError("encoding with 'idna' codec failed (UnicodeError: label too long)"), "http",
+     "fetch: invalid URL (encoding with 'idna' codec failed (UnicodeError: label too long))"),
+    (UnicodeEncodeError("ascii", '"caf\u00e9"', 4, 5, "ordinal not in range(128)"), "http",
+     "fetch: invalid request header ('ascii' codec can't encode character '\\xe9' in position 4: "
+     "ordinal not in range(128))"),
 ]
 
 
 @pytest.mark.parametrize(
-    ("exc", "kind", "message"), PLAIN, ids=["deadline", "dns", "dns-wrapped", "reset", "url", "zlib"]
+    ("exc", "kind", "message"), PLAIN,
+    ids=["deadline", "dns", "dns-wrapped", "reset", "url", "zlib", "port-overflow", "group", "group-second",
+         "idna-codepoint", "idna-label", "header-encoding"],
 )
 def test_exception_table(exc: BaseException, kind: str, message: str) -> None:
     error = classify(exc, timeout=timedelta(seconds=1.5))
@@ -150,8 +168,14 @@ def test_unknown_exceptions_are_not_classified(exc: Exception) -> None:
         ({"Retry-After": "-5"}, None),
         ({"Retry-After": "later"}, None),
         ({}, None),
+        ({"Retry-After": "99999999999999"}, 604800.0),  # was OverflowError formatting the message
+        ({"Retry-After": "9" * 5000}, 604800.0),
+        ({"Retry-After": "Fri, 31 Dec 9999 23:59:59 GMT"}, 604800.0),
+        ({"Retry-After": "1 Jan 9999999999999999999 00:00:00 GMT"}, None),  # OverflowError in the parser
+        ({"Retry-After": b"\xb2"}, None),  # read as "²" (Latin-1): "²".isdigit(), but float("²") raises
     ],
-    ids=["seconds", "zero", "date", "past-date", "server-date", "negative", "garbage", "absent"],
+    ids=["seconds", "zero", "date", "past-date", "server-date", "negative", "garbage", "absent", "huge",
+         "5000-digits", "year-9999", "year-overflow", "superscript-two"],
 )
 def test_retry_after(headers: dict[str, str], seconds: float | None) -> None:
     assert retry_after_seconds(httpx.Headers(headers), NOW) == seconds

@@ -303,9 +303,16 @@ def test_entity_attacks_do_no_harm(body: bytes) -> None:
         ("", None),
         ("0001-01-01T00:00:00+05:00", None),
         ("9999-12-31T23:59:59-05:00", None),
+        # dates no publication has: `date ± story window` downstream would leave datetime's range
+        ("0001-01-01T00:00:00Z", None),
+        ("9999-12-31T23:59:59Z", None),
+        ("1899-12-31T23:59:59Z", None),
+        ("2999-01-01T00:00:00Z", None),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", None),
+        ("1900-01-01T00:00:00Z", "1900-01-01T00:00:00+00:00"),
     ],
     ids=["rfc3339-z", "nanoseconds-offset", "no-zone", "rfc822", "garbage", "empty", "before-year-1-in-utc",
-         "after-9999-in-utc"],
+         "after-9999-in-utc", "year-1", "year-9999", "before-1900", "year-2999", "rfc822-year-9999", "year-1900"],
 )
 def test_json_feed_dates(date: str, expected: str | None) -> None:
     body = json.dumps({"items": [{"id": "1", "url": "https://example.org/1", "date_published": date}]})
