@@ -55,7 +55,7 @@ from connectors.targets import check_target
 from connectors.transport import transport
 from newswatch.bounds import plausible_validator
 from newswatch.config.schema import DEFAULTS, FetchSettings
-from newswatch.contain import ItemFailure, contain_async
+from newswatch.contain import ItemFailure, contain, contain_async
 from newswatch.models import Failed, Fetched, FetchResult, NotModified, Page, SourceRequest
 
 __all__ = ["fetch_feeds", "fetch_feeds_sync", "fetch_pages", "fetch_pages_sync"]
@@ -95,15 +95,16 @@ async def fetch_pages(
 ) -> list[Page]:
     """Fetch article pages; one Page per URL, in the same order (errors in Page.error).
 
-    `on_page(index, page)` is called as each page arrives, so a caller can start extracting it
-    while the rest of the batch downloads.
+    `on_page(index, page)` is called as each page arrives, failed ones too, so a caller can start
+    extracting it while the rest of the batch downloads; if it raises, that is logged (contained)
+    and the page is still returned with the others.
     """
     async def fetch(index: int, url: str) -> Page:
         page = await contain_async("fetch", url, _fetch_page(fetcher, url))
         if isinstance(page, ItemFailure):
             page = Page(url, error=page.describe())
         if on_page is not None:
-            on_page(index, page)
+            contain("fetch", url, on_page, index, page)
         return page
 
     async with _Fetcher(settings, trusted_hosts) as fetcher:

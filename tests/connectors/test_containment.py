@@ -54,3 +54,14 @@ def test_a_page_that_raises_fails_alone_and_on_page_still_hears_of_it(server: Ba
     assert pages[1] == Page(urls[1], error=BOOM)
     assert pages[0].body and pages[2].body
     assert sorted(seen) == [(0, None), (1, BOOM), (2, None)]
+
+
+def test_an_on_page_callback_that_raises_loses_no_page(server: BadServer) -> None:
+    urls = [server.url("/article.html"), server.url("/missing"), server.url("/article.html")]
+
+    def on_page(index: int, page: Page) -> None:
+        if index == 0:
+            raise RuntimeError("the caller's bug")
+
+    pages = fetch_pages_sync(FAST, urls, on_page=on_page)
+    assert [p.url for p in pages] == urls and pages[0].body and pages[2].body

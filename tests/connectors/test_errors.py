@@ -124,7 +124,8 @@ PLAIN = [
     (httpx.InvalidURL("Invalid port: 'x'"), "http", "fetch: invalid URL (Invalid port: 'x')"),
     (zlib.error("incorrect header check"), "http", "fetch: corrupt compressed body (incorrect header check)"),
     # what gets past connectors.targets (a Location's host httpx reads itself, say) is still a value
-    (OverflowError("connect(): port must be 0-65535."), "http", "fetch: invalid URL (connect(): port must be 0-65535.)"),
+    (OverflowError("connect(): port must be 0-65535."), "http",
+     "fetch: invalid URL (connect(): port must be 0-65535.)"),
     (ExceptionGroup("unhandled errors in a TaskGroup", [OverflowError("port must be 0-65535.")]), "http",
      "fetch: invalid URL (port must be 0-65535.)"),
     (ExceptionGroup("two", [KeyError("x"), ConnectionRefusedError(111, "Connection refused")]), "network",

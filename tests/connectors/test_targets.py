@@ -29,9 +29,11 @@ HOSTILE = [
     ("bad-punycode", "http://xn--a.invalid/", "fetch: invalid URL (host label 'xn--a' is not valid punycode"),
     ("label-over-63", f"http://{'a' * 64}.com/", "fetch: invalid URL (host label 'aaaa"),
     ("name-of-248", f"http://{'a' * 60}.{'b' * 60}.{'c' * 60}.{'d' * 60}.com/", None),  # only unresolvable
-    ("name-over-253", f"http://{('a' * 60 + '.') * 5}com/", "fetch: invalid URL (host name of 308 characters, over 253"),
+    ("name-over-253", f"http://{('a' * 60 + '.') * 5}com/",
+     "fetch: invalid URL (host name of 308 characters, over 253"),
     ("javascript", "javascript:alert(1)", "fetch: refusing javascript URL"),
-    ("credentials", "http://user:secret@127.0.0.1:1/", "fetch: invalid URL (credentials in the URL: http://…@127.0.0.1)"),
+    ("credentials", "http://user:secret@127.0.0.1:1/",
+     "fetch: invalid URL (credentials in the URL: http://…@127.0.0.1)"),
     ("10000-chars", "http://127.0.0.1:1/" + "a" * 10_000, "fetch: invalid URL (10,019 characters, over 8,000"),
     ("ipv6-unclosed", "http://[::1/", "fetch: invalid URL (Invalid port"),
     ("ipv6-two-gaps", "http://[1::2::3]/", "fetch: invalid URL (Invalid IPv6 address"),

@@ -29,6 +29,13 @@ Routes (ROUTES maps each path to its handler method):
     /malformed.xml          a feed that is not well-formed but still has items (bozo)
     /not-a-feed.html        an HTML page where a feed was expected
     /garbage.xml            random bytes
+
+RawServer, below it, is HTTP/1.1 with kept-alive connections and answers written byte for byte
+(RAW_ROUTES): what http.server cannot say. A Content-Length shorter than the body (the rest left
+on the connection, or a whole smuggled response), longer than the body, a reset mid-body, broken
+chunks, bad gzip/deflate, brotli, garbage status lines, a NUL in a header, a 200 KB header line,
+ETag and Last-Modified in Latin-1 and UTF-8 bytes, Retry-After: 99999999999999, caching hints
+past any date. It records (connection number, path) per request, so a test sees reuse.
 """
 
 from __future__ import annotations
