@@ -44,6 +44,7 @@ from newswatch.contain import ItemFailure, contain, failure_of
 from newswatch.ingest import IngestCounts, ingest, plan
 from newswatch.matching import WatchIndex
 from newswatch.models import Failed, FetchResult, Page, SourceRequest
+from newswatch.poison import report_quarantined
 from newswatch.reading import ReadFailure, Reading, read_all, read_safely
 from newswatch.reading import in_process as read_in_process
 from newswatch.store import articles, cycles, reading, session, sources, upgrade
@@ -122,10 +123,14 @@ def extract_articles(config: Config, ingesting: _Ingesting, source_ids: frozense
     running: deque[tuple[Future, list[PageJob]]] = deque()
     counts = PageCounts()
     with ThreadPoolExecutor(max_workers=2, thread_name_prefix="pages") as batches:
-        for batch in _pending_pages(config, ingesting, source_ids):
-            running.append((batches.submit(_read_pages, config, batch), batch))
-            if len(running) == 2:
-                counts.add(_batch_counts(*running.popleft()))
+        try:
+            for batch in _pending_pages(config, ingesting, source_ids):
+                running.append((batches.submit(_read_pages, config, batch), batch))
+                if len(running) == 2:
+                    counts.add(_batch_counts(*running.popleft()))
+        except Exception as error:  # noqa: BLE001 - contained: the pages not read wait for the next cycle
+            failure_of("pages", "listing the pending pages", error)
+            counts.unexpected += 1
         while running:
             counts.add(_batch_counts(*running.popleft()))
     return counts
@@ -212,8 +217,9 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     swept = triage_articles(quote(config), quote(index), now)
     progress.advance("matches", swept.matches)
     triaged.add(swept)
+    told = contain("health", "the quarantine notice", report_quarantined, config, now, utcnow())
     outcomes = deliver_alerts(quote(config))
-    failed_stages = sum(isinstance(outcome, ItemFailure) for outcome in (health, forgotten))
+    failed_stages = sum(isinstance(outcome, ItemFailure) for outcome in (health, forgotten, told))
     summary = CycleSummary(
         sources=ingested.polled, not_modified=ingested.not_modified, failed=ingested.failed,
         new_articles=ingested.new_articles, extracted=pages.read, matches=triaged.matches,
@@ -277,7 +283,7 @@ class _Ingesting:
     def _run(self) -> None:
         try:
             for batch, future in self._polled:
-                counts = ingest(self._config, _results(batch, future), self._now)
+                counts = _stored(self._config, batch, future, self._now)
                 with self._changed:
                     self._counts.add(counts)
                     self._stored += 1
@@ -305,6 +311,16 @@ class _Ingesting:
         if self._error is not None:
             raise self._error
         return self._counts
+
+
+def _stored(config: Config, batch: list[SourceRequest], polled: PrefectFuture, now: datetime) -> IngestCounts:
+    """`ingest` of a fetch task's results; if storing the batch raises, the batch's sources count
+    as failed (their validators were not stored: they are fetched again) and the others go on."""
+    counts = contain("ingest", f"a batch of {len(batch)} sources", ingest, config, _results(batch, polled), now)
+    if isinstance(counts, ItemFailure):
+        return IngestCounts(polled=len(batch), failed=len(batch), unexpected=1,
+                            errors=[f"{request.name}: {counts.describe()}" for request in batch])
+    return counts
 
 
 def _results(batch: list[SourceRequest], polled: PrefectFuture) -> list[FetchResult]:

@@ -69,7 +69,7 @@ def pg_database():
 def _truncate(url: str) -> None:
     with db.engine(url).begin() as connection:
         connection.execute(sa.text(
-            "TRUNCATE deliveries, matches, story_keys, articles, stories, sources, cycles "
+            "TRUNCATE deliveries, notices, matches, story_keys, articles, stories, sources, cycles "
             "RESTART IDENTITY CASCADE"))
 
 

@@ -81,3 +81,14 @@ def test_the_pages_of_other_shards_sources_are_left_to_them(config):
     with session(config.database) as current:
         mine = frozenset({sources.ids_by_name(current)["s1"]})
     assert [{job.source for job in batch} for batch in _pending_pages(config, ingesting, mine)] == [{"s1"}]
+
+
+def test_a_batch_whose_storing_raises_fails_its_sources_and_the_others_go_on(config):
+    polled = [Future(), Future()]
+    polled[0].set_result(fetched("ghost", 2))  # a source the store does not know: storing the batch raises
+    polled[1].set_result(fetched("s1", 3))
+    ingesting = _Ingesting(config, [(requests("ghost"), polled[0]), (requests("s1"), polled[1])], NOW)
+    assert [len(batch) for batch in _pending_pages(config, ingesting)] == [3]
+    counts = ingesting.finish()
+    assert (counts.polled, counts.failed, counts.unexpected, counts.new_articles) == (2, 1, 1, 3)
+    assert counts.errors[0].startswith("ghost: ingest: unexpected KeyError")
