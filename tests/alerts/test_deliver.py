@@ -14,11 +14,12 @@ from sqlmodel import select
 
 from alerts.deliver import deliver
 from newswatch import config as configuration
+from newswatch.config import DEFAULTS
 from newswatch.config.schema import SourceConfig
-from newswatch.models import Extracted, FeedEntry
-from newswatch.store import articles, session, sources, upgrade
+from newswatch.models import Extracted, FeedEntry, Hit
+from newswatch.store import articles, deliveries, matches, session, sources, upgrade
 from newswatch.store.articles import PageText
-from newswatch.store.tables import Delivery
+from newswatch.store.tables import Delivery, Match
 from newswatch.triage import triage
 from tests.support.slack_server import Reply
 from tests.support.texts import distinct_text
@@ -36,10 +37,10 @@ def smtp(smtp_server):
     return smtp_server
 
 
-def load(tmp_path, slack, smtp, delivery: str = "{}", routes: str = "[desk, mail]"):
+def load(tmp_path, slack, smtp, delivery: str = "{}", routes: str = "[desk, mail]", database: str | None = None):
     path = tmp_path / "newswatch.yaml"
     path.write_text(textwrap.dedent(f"""\
-        database: sqlite:///{tmp_path}/store.db
+        database: {database or f"sqlite:///{tmp_path}/store.db"}
         sources: [{{name: wire, url: "https://wire.example/rss"}}]
         channels:
           desk: {{type: slack, webhook_url: "{slack.url}"}}
@@ -192,3 +193,63 @@ def test_a_delivery_process_killed_midway_loses_nothing_and_resends_at_most_the_
     assert len(set(texts)) == 5
     in_flight = texts[2]
     assert all(texts.count(t) == 1 for t in texts if t != in_flight) and texts.count(in_flight) <= 2
+
+
+FAILS_FOR_REPORT_1 = """{% for a in alerts %}{{ a.title }}{% endfor %}
+{% if "report 1" in alerts[0].title %}{{ the_user_forgot_this.field }}{% endif %}
+"""
+
+
+def test_a_template_that_raises_fails_its_alert_until_dead_and_the_others_still_go(tmp_path, slack, smtp):
+    # regression: a Jinja UndefinedError escaped deliver and left the claimed batch `sending`
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "email.txt").write_text(FAILS_FOR_REPORT_1, encoding="utf-8")
+    config = load(tmp_path, slack, smtp, routes="[mail]")
+    add_stories(config, 3, NOW)
+    outcome = {o.channel: o for o in deliver(config.database, config.channels, NOW, str(templates))}["mail"]
+    assert (outcome.sent, outcome.failed, outcome.unexpected) == (2, 1, 1)
+    assert statuses(config) == {"mail": ["sent", "failed", "sent"]} and len(smtp.messages) == 2
+    with session(config.database) as current:
+        ((failed, _),) = deliveries.listing(current, ["failed"])
+    assert failed.last_error.startswith("deliver: unexpected UndefinedError (") and failed.attempts == 1
+    for cycle in range(1, DEFAULTS["delivery_attempts"] + 2):
+        deliver(config.database, config.channels, NOW + cycle * timedelta(hours=2), str(templates))
+    assert statuses(config) == {"mail": ["sent", "dead", "sent"]} and len(smtp.messages) == 2
+    with session(config.database) as current:
+        ((dead, _),) = deliveries.listing(current, ["dead"])
+    assert dead.attempts == DEFAULTS["delivery_attempts"]
+
+
+def test_an_absurd_retry_after_waits_a_week_and_the_other_channel_still_delivers(tmp_path, slack, smtp):
+    # regression: `Retry-After: 99999999999999` overflowed the retry's date inside deliver
+    config = load(tmp_path, slack, smtp)
+    add_stories(config, 2, NOW)
+    slack.respond(Reply.rate_limited("99999999999999"))
+    outcomes = {o.channel: o for o in deliver(config.database, config.channels, NOW)}
+    assert (outcomes["desk"].failed, outcomes["mail"].sent) == (1, 2)
+    assert statuses(config) == {"desk": ["failed", "pending"], "mail": ["sent", "sent"]}
+    with session(config.database) as current:
+        waits = {d.next_attempt_at for d, _ in deliveries.listing(current, ["failed", "pending"])}
+    (wait,) = waits  # the one that failed, and the one put back to wait as long
+    assert NOW + timedelta(days=7) <= wait < NOW + timedelta(days=7, minutes=1)  # the clock moved while sending
+
+
+def test_message_ids_are_unique_per_installation_and_follow_ups_thread_to_their_story(tmp_path, slack, smtp):
+    # regression: story 1's first alert was <story-1.idlib@newswatch> in every store, after every reset
+    ids = []
+    for store in ("first", "second"):
+        (tmp_path / store).mkdir()
+        config = load(tmp_path / store, slack, smtp, routes="[mail]")
+        add_stories(config, 1, NOW)
+        deliver(config.database, config.channels, NOW)
+        with session(config.database) as current:
+            first = current.exec(select(Match)).one()
+            follow_up = matches.add(current, first.story_id, first.article_id, "idlib", Hit(["Idlib"], [], "more"),
+                                    NOW, revision=1)
+            deliveries.enqueue(current, follow_up, "mail", NOW, False, NOW)
+        deliver(config.database, config.channels, NOW)
+        root, update = smtp.messages[-2:]
+        assert update["In-Reply-To"] == update["References"] == root["Message-ID"] != update["Message-ID"]
+        ids.append(root["Message-ID"])
+    assert ids[0].startswith("<story-1.idlib@") and ids[1].startswith("<story-1.idlib@") and ids[0] != ids[1]

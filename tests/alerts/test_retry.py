@@ -35,9 +35,12 @@ class Fixed:
     ("retry", 1, 90, Fixed(1.0), 90.0),
     ("retry", 3, 10, Fixed(1.0), 4 * BASE_SECONDS),
     ("retry", 1, 7200, Fixed(0.1), 7200.0),
+    ("retry", 1, 1e14, Fixed(0.1), 7 * 86400.0),
+    ("retry", 1, float("inf"), Fixed(0.1), 7 * 86400.0),
 ], ids=["permanent", "permanent-ignores-retry-after", "max-attempts", "past-max",
         "first-ceiling", "doubles", "jitter-half", "capped", "jitter-zero",
-        "retry-after-wins", "backoff-wins", "retry-after-beyond-cap"])
+        "retry-after-wins", "backoff-wins", "retry-after-beyond-cap", "absurd-retry-after-waits-a-week",
+        "infinite-retry-after-waits-a-week"])
 def test_next_attempt(kind, attempts, retry_after, rng, expected):
     result = next_attempt(kind, attempts, NOW, retry_after, rng=rng)
     assert result == (None if expected is None else NOW + timedelta(seconds=expected))

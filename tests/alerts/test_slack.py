@@ -36,6 +36,9 @@ def test_digest_is_one_message(slack_server):
     (Reply(429, "rate_limited"), "retry", "slack: 429 rate limited", None),
     (Reply.server_error(500, "internal_error"), "retry", "slack: 500 internal_error", None),
     (Reply(503, "", {"Retry-After": "120"}), "retry", "slack: 503 server error", 120.0),
+    (Reply.rate_limited("99999999999999"), "retry", "slack: 429, retry after 604800s", 604800.0),
+    (Reply.rate_limited("Fri, 31 Dec 9999 23:59:59 GMT"), "retry", "slack: 429, retry after 604800s",
+     604800.0),
     (Reply.no_service(), "permanent",
      "slack: 404 no_service (webhook URL revoked?)", None),
     (Reply.invalid_token(), "permanent",
@@ -47,7 +50,7 @@ def test_digest_is_one_message(slack_server):
     (Reply.error(400, "invalid_payload"), "permanent",
      "slack: 400 invalid_payload (Slack rejected the message: a newswatch bug, please report it)",
      None),
-], ids=["429", "429-no-header", "500", "503-retry-after", "404-no_service", "403-invalid_token",
+], ids=["429", "429-no-header", "500", "503-retry-after", "429-absurd-seconds", "429-year-9999", "404-no_service", "403-invalid_token",
         "404-channel_not_found", "410-archived", "400-invalid_payload"])
 def test_outcomes(slack_server, reply, kind, message, retry_after):
     slack_server.respond(reply)
