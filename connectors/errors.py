@@ -27,6 +27,7 @@ decision (per-source backoff); the last column says what the kind suggests.
     address private/loopback/…, scheme not http(s)    blocked        fix the URL or the setting
     more than max_redirects hops, or a loop           redirects      fix the URL
     not a feed (FeedParseError)                       parse          retry with backoff
+    any other exception (a bug or a surprise)         unexpected     retry; loud: traceback logged
 
 `classify` is the table for responses and exceptions (pure: give it `now` to make HTTP-date
 Retry-After deterministic); the other rows are raised as `FetchError` where they are detected.
