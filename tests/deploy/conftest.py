@@ -177,8 +177,9 @@ def prefect_pg_server(tmp_path_factory) -> Iterator[PrefectServer]:
 class Site:
     """A folder of feeds and pages, served by ReplayServer at `base`."""
 
-    def __init__(self, root: Path, base: str):
+    def __init__(self, root: Path, base: str, requests: list[tuple[str, str, int]] | None = None):
         self.root, self.base = root, base
+        self.requests = requests if requests is not None else []  # (method, path, status) served
 
     def page(self, path: str, title: str, body: str, canonical: str | None = None) -> str:
         """Write an article page; returns its URL."""
@@ -209,7 +210,7 @@ def site(tmp_path) -> Iterator[Site]:
     root = tmp_path / "site"
     root.mkdir()
     with ReplayServer(root) as server:
-        yield Site(root, server.base_url)
+        yield Site(root, server.base_url, server.requests)
 
 
 class SlowFiles(ReplayServer):

@@ -213,6 +213,9 @@ def test_two_workers_share_the_shards_and_nothing_is_stored_or_sent_twice(prefec
     assert all(len(s) == 1 for s in stories.values()), f"an event split into stories: {stories}"
     assert len(set().union(*stories.values())) == len(EVENTS), "two events merged into one story"
 
+    # each page read once, by the shard that polls its article's source, though every shard sees it pending
+    assert Counter(path for _, path, _ in site.requests if path.startswith("/pages/")) == {f"/{p}": 1 for p in PAGES}
+
     # each alert once, on both channels
     assert Counter(deliveries) == {("desk", "sent"): len(MATCHING), ("log", "sent"): len(MATCHING)}
     jsonl = [json.loads(line) for line in (tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()]
