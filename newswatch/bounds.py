@@ -23,7 +23,11 @@ def plausible_wait(seconds: float | None) -> float | None:
     """A wait the web asked for, in seconds, within [0, MAX_WAIT]; None for none or not a number."""
     if seconds is None or seconds != seconds:  # NaN
         return None
-    return min(max(float(seconds), 0.0), MAX_WAIT.total_seconds())
+    try:
+        seconds = float(seconds)
+    except OverflowError:  # an int past any float: 10**400
+        return MAX_WAIT.total_seconds() if seconds > 0 else 0.0
+    return min(max(seconds, 0.0), MAX_WAIT.total_seconds())
 
 
 def plausible_date(when: datetime | None, now: datetime | None = None) -> datetime | None:

@@ -14,6 +14,7 @@ NOW = datetime(2026, 12, 7, tzinfo=UTC)
 @pytest.mark.parametrize(("seconds", "expected"), [
     (None, None), (float("nan"), None), (-5, 0.0), (30, 30.0),
     (99999999999999, MAX_WAIT.total_seconds()), (float("inf"), MAX_WAIT.total_seconds()),
+    (10**400, MAX_WAIT.total_seconds()), (-10**400, 0.0),
 ])
 def test_a_wait_is_clamped(seconds, expected):
     assert plausible_wait(seconds) == expected
