@@ -3,7 +3,8 @@
 Rules: no statement carries more bound parameters than its store takes ("too many SQL variables"
 on SQLite, 65,535 on PostgreSQL's wire protocol), whatever the size of the batch (a feed of
 100,000 entries is one batch). Multi-row inserts are cut into chunks under `parameter_limit`, in
-the caller's row order; `IN (...)` lists go through `chunks` of at most IN_LIST values.
+the caller's row order; `IN (...)` lists go through `in_lists`: at most half the limit (the
+statement's other parameters fit in the other half) and at most IN_LIST values.
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-__all__ = ["IN_LIST", "chunks", "insert_all", "insert_ignore", "parameter_limit"]
+__all__ = ["IN_LIST", "chunks", "in_lists", "insert_all", "insert_ignore", "parameter_limit"]
 
 T = TypeVar("T")
 
-# values an IN list carries: far under SQLite's limit (32,766 by default since 3.32, 2020) and
-# PostgreSQL's, so a statement's other parameters always fit beside them
+# the most values an IN list carries even where the store takes more: a statement of modest size
 IN_LIST = 2000
 _POSTGRES_PARAMETERS = 65_535  # the wire protocol counts a statement's parameters in 16 bits
 _SQLITE_DEFAULT_PARAMETERS = 999  # SQLite before 3.32, when the build does not say
@@ -32,6 +32,11 @@ def chunks(items: Iterable[T], size: int = IN_LIST) -> Iterator[list[T]]:
     items = items if isinstance(items, Sequence) else list(items)
     for start in range(0, len(items), size):
         yield list(items[start:start + size])
+
+
+def in_lists(session: Session, values: Iterable[T]) -> Iterator[list[T]]:
+    """`values` in order, as lists each small enough for one `IN (...)` on this session's store."""
+    return chunks(values, min(IN_LIST, parameter_limit(session) // 2))
 
 
 def parameter_limit(session: Session) -> int:

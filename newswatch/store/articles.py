@@ -32,7 +32,7 @@ from sqlmodel import Session, col, select
 
 from newswatch.contain import ItemFailure
 from newswatch.models import Extracted, FeedEntry
-from newswatch.store._sql import insert_ignore
+from newswatch.store._sql import in_lists, insert_ignore
 from newswatch.store.tables import Article, Source
 from newswatch.stories import canonical_url, text_hash
 
@@ -180,8 +180,11 @@ def requeue(session: Session, ids: Collection[int] | None = None) -> int:
 
 def fingerprints(session: Session, ids: Iterable[int]) -> list[bytes]:
     """The stored fingerprints of these articles (those that have one)."""
-    query = select(Article.fingerprint).where(col(Article.id).in_(list(ids)), col(Article.fingerprint).is_not(None))
-    return list(session.exec(query))
+    found: list[bytes] = []
+    for chunk in in_lists(session, ids):  # any number of ids: a statement's parameters are bounded (_sql)
+        found += session.exec(select(Article.fingerprint).where(col(Article.id).in_(chunk),
+                                                                col(Article.fingerprint).is_not(None)))
+    return found
 
 
 def claim(session: Session, ids: Iterable[int], stage: str) -> list[Article]:
@@ -189,9 +192,11 @@ def claim(session: Session, ids: Iterable[int], stage: str) -> list[Article]:
 
     skip_locked: on PostgreSQL a second worker passes over the articles the first one holds.
     """
-    query = (select(Article).where(col(Article.id).in_(list(ids)), Article.stage == stage)
-             .order_by(col(Article.id)).with_for_update(skip_locked=True))
-    return list(session.exec(query))
+    found: list[Article] = []
+    for chunk in in_lists(session, sorted(set(ids))):  # ascending chunks: rows and locks stay in id order
+        found += session.exec(select(Article).where(col(Article.id).in_(chunk), Article.stage == stage)
+                              .order_by(col(Article.id)).with_for_update(skip_locked=True))
+    return found
 
 
 def attach_text(session: Session, results: Iterable[PageText]) -> None:
@@ -199,9 +204,9 @@ def attach_text(session: Session, results: Iterable[PageText]) -> None:
     results = list(results)
     if not results:
         return
-    # one query for the batch, not one per article
-    waiting = {a.id: a for a in session.exec(select(Article).where(
-        col(Article.id).in_([r.article_id for r in results]), Article.stage == "fetched"))}
+    # a query a chunk of the batch, not one per article
+    waiting = {a.id: a for chunk in in_lists(session, [r.article_id for r in results]) for a in session.exec(
+        select(Article).where(col(Article.id).in_(chunk), Article.stage == "fetched"))}
     for result in results:
         article = waiting.get(result.article_id)
         if article is None:

@@ -14,7 +14,9 @@ Rules (the same as deciding article by article against the store):
 - a new story claims its keys, and the `story_keys` primary key is the arbiter: when another
   worker claimed one of them first (the insert returns fewer keys than asked), the new story is
   dropped and its articles and keys go to the other's. On PostgreSQL the second insert waits for
-  the first transaction, so two workers never make two stories of one key.
+  the first transaction, so two workers never make two stories of one key;
+- a window reaching past the calendar's ends stops there: a stored date of year 1 or 9999 is
+  no batch's OverflowError; keys of any number are read in chunks (store._sql.in_lists).
 Call under `stories.lock`: the ledger's reads are only current while the lock is held.
 
 Stories started in the batch have provisional ids (negative) until `write` gives them real ones.
@@ -25,18 +27,19 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import islice
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from newswatch.store._sql import insert_all, insert_ignore
+from newswatch.store._sql import in_lists, insert_all, insert_ignore
 from newswatch.store.tables import Article, ArticleKey, Story, StoryKey
 
 __all__ = ["Ledger", "Pending"]
 
-_CHUNK = 2000  # bound parameters a statement, well under SQLite's limit
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+_LATEST = datetime.max.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -148,10 +151,10 @@ class Ledger:
         if not batch:
             return
         keys = {k for p in batch for k in p.lookup_keys}
-        since = min(p.at for p in batch) - self._window
-        until = max(p.at for p in batch) + self._window
+        since = _shifted(min(p.at for p in batch), -self._window)
+        until = _shifted(max(p.at for p in batch), self._window)
         table = ArticleKey.__table__
-        for chunk in _chunks(sorted(keys)):
+        for chunk in in_lists(self._session, sorted(keys)):
             query = (sa.select(table.c.key, table.c.article_id, table.c.at, Article.__table__.c.story_id)
                      .join(Article.__table__, Article.__table__.c.id == table.c.article_id)
                      .where(table.c.key.in_(chunk), table.c.at >= since, table.c.at <= until,
@@ -177,15 +180,15 @@ class Ledger:
             if story < 0:
                 self._new[story].keys.append(key)
         rows = [{"key": key, "story_id": final[story]} for key, story in self._claims.items()]
-        claimed: set[str] = set()
-        for chunk in _chunks(rows, _CHUNK // 2):
-            claimed.update(insert_ignore(self._session, StoryKey.__table__, chunk, returning=StoryKey.__table__.c.key))
+        claimed = set(insert_ignore(self._session, StoryKey.__table__, rows, returning=StoryKey.__table__.c.key))
         return {story for key, story in self._claims.items() if key not in claimed and story < 0}
 
     def _hand_over(self, story_id: int, new: _New) -> int:
         """Drop `story_id` for the other worker's story owning one of its keys; that story's id."""
-        found = self._session.execute(sa.select(StoryKey.story_id).where(
-            StoryKey.key.in_(new.keys), StoryKey.story_id != story_id).order_by(StoryKey.story_id).limit(1)).scalar_one()
+        owners = [self._session.execute(sa.select(sa.func.min(StoryKey.story_id)).where(
+            StoryKey.key.in_(chunk), StoryKey.story_id != story_id)).scalar_one()
+            for chunk in in_lists(self._session, new.keys)]
+        found = min(owner for owner in owners if owner is not None)
         self._session.execute(sa.update(StoryKey).where(StoryKey.story_id == story_id).values(story_id=found))
         self._session.execute(sa.delete(Story).where(Story.id == story_id))
         self._joined[found] += len(new.articles)
@@ -203,7 +206,7 @@ class Ledger:
 
 def _owners(session: Session, keys: set[str]) -> dict[str, int]:
     found: dict[str, int] = {}
-    for chunk in _chunks(sorted(keys)):
+    for chunk in in_lists(session, sorted(keys)):
         found.update(session.execute(sa.select(StoryKey.key, StoryKey.story_id).where(StoryKey.key.in_(chunk))).all())
     return found
 
@@ -211,11 +214,15 @@ def _owners(session: Session, keys: set[str]) -> dict[str, int]:
 def _fingerprints(session: Session, article_ids: set[int]) -> dict[int, bytes]:
     found: dict[int, bytes] = {}
     table = Article.__table__
-    for chunk in _chunks(sorted(article_ids)):
+    for chunk in in_lists(session, sorted(article_ids)):
         found.update(session.execute(sa.select(table.c.id, table.c.fingerprint).where(table.c.id.in_(chunk))).all())
     return found
 
 
-def _chunks(items: list, size: int = _CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _shifted(moment: datetime, by: timedelta) -> datetime:
+    """`moment` moved `by`, held at the calendar's ends: a stored date of year 1 or 9999 (from
+    before dates were checked where they enter, newswatch.bounds) fails no batch."""
+    try:
+        return moment + by
+    except OverflowError:
+        return _EARLIEST if by < timedelta(0) else _LATEST

@@ -4,7 +4,7 @@ Rules: the config is the truth for which sources exist (`sync`); a source whose 
 afresh (no validators, no failures, not gone). `due(now)` is every enabled source whose
 `next_check_at` has passed, never a gone one. `record` stores validators and health per result;
 a failure of kind "unexpected" (newswatch.contain) also counts in `unexpected_errors`, which
-stays as a running total. Lists of names of any length are queried in chunks (store._sql).
+stays as a running total. Lists of names of any length are queried in chunks (_sql.in_lists).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from newswatch import polling
 from newswatch.health import SourceState
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Failed, Fetched, FetchResult, SourceRequest
-from newswatch.store._sql import chunks, insert_ignore
+from newswatch.store._sql import in_lists, insert_ignore
 from newswatch.store.tables import Source
 
 __all__ = ["due", "health_states", "ids_by_name", "mark_alerted", "record", "states", "sync"]
@@ -43,7 +43,7 @@ def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
 def due(session: Session, now: datetime, names: Iterable[str]) -> list[SourceRequest]:
     """The sources among `names` to poll now, oldest-polled first."""
     found = []
-    for chunk in chunks(list(names)):
+    for chunk in in_lists(session, names):
         found += session.exec(select(Source).where(col(Source.name).in_(chunk), Source.gone == False)  # noqa: E712
                               .where(or_(col(Source.next_check_at).is_(None), col(Source.next_check_at) <= now)))
     # never polled first, then by the last attempt, as ORDER BY ... NULLS FIRST, id would
@@ -57,7 +57,7 @@ def ids_by_name(session: Session, names: Collection[str] | None = None) -> dict[
     if names is None:
         return dict(session.exec(query).all())
     found: dict[str, int] = {}
-    for chunk in chunks(list(names)):
+    for chunk in in_lists(session, names):
         found.update(session.exec(query.where(col(Source.name).in_(chunk))).all())
     return found
 
@@ -96,7 +96,8 @@ def _failed(row: Source, failure: Failed, now: datetime) -> None:
 
 def _named(session: Session, names: list[str]) -> list[Source]:
     """The rows of these sources, a chunk of names at a time."""
-    return [row for chunk in chunks(names) for row in session.exec(select(Source).where(col(Source.name).in_(chunk)))]
+    return [row for chunk in in_lists(session, names)
+            for row in session.exec(select(Source).where(col(Source.name).in_(chunk)))]
 
 
 def states(session: Session) -> list[Source]:
@@ -114,7 +115,7 @@ def mark_alerted(session: Session, names: Iterable[str], when: datetime | None) 
     the names this call changed. Workers reviewing at once each get only what they changed (row
     locks, re-checked on PostgreSQL; one writer at a time on SQLite), so each change is told once."""
     unchanged = col(Source.health_alerted_at).is_(None) if when else col(Source.health_alerted_at).is_not(None)
-    rows = [row for chunk in chunks(list(names)) for row in session.exec(
+    rows = [row for chunk in in_lists(session, names) for row in session.exec(
         select(Source).where(col(Source.name).in_(chunk), unchanged).with_for_update())]
     for row in rows:
         row.health_alerted_at = when

@@ -1,5 +1,6 @@
 """Stories around the decisions (store.ledger makes those): the lock that serialises them across
-workers, forgetting old fuzzy keys, and the stories' sources."""
+workers, forgetting old fuzzy keys, and the stories' sources (of any number of stories: the
+story ids go in chunks, store._sql.in_lists)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from newswatch.store._sql import in_lists
 from newswatch.store.tables import Article, ArticleKey
 
 __all__ = ["lock", "prune_keys", "stories_sources"]
@@ -36,9 +38,11 @@ def stories_sources(session: Session, story_ids: Iterable[int]) -> dict[int, lis
     """The source names of each story's articles, oldest article first."""
     from newswatch.store.tables import Source
 
-    query = (sa.select(Article.story_id, Source.name).join(Source, col(Source.id) == col(Article.source_id))
-             .where(col(Article.story_id).in_(list(story_ids))).order_by(col(Article.id)))
     found: dict[int, list[str]] = {}
-    for story_id, name in session.execute(query):
-        found.setdefault(story_id, []).append(name)
+    # a chunk of stories a query: each story's articles come in one query, in their order
+    for chunk in in_lists(session, story_ids):
+        query = (sa.select(Article.story_id, Source.name).join(Source, col(Source.id) == col(Article.source_id))
+                 .where(col(Article.story_id).in_(chunk)).order_by(col(Article.id)))
+        for story_id, name in session.execute(query):
+            found.setdefault(story_id, []).append(name)
     return found
