@@ -12,7 +12,9 @@ A top-level, picklable function, so a process pool can run it. Rules:
   F1 0.962 against 0.960 with the fallbacks, for about a fifth less CPU per page
   (bench/extraction_eval.py; bench/README.md, "## Extraction").
 - date: the publication date as a timezone-aware UTC datetime (midnight UTC when the page gives
-  only a day); title and author from the page's metadata.
+  only a day), if plausible (newswatch.bounds: 1900 to two years ahead), else None: a page dated
+  year 1 or 9999 failed its triage batch where the story window was added to it; title and
+  author from the page's metadata.
 - language: <html lang>, else <meta http-equiv="content-language">, else og:locale; as the
   lowercase primary subtag ("en-GB" → "en"), like feed entries.
 - canonical_url: <link rel="canonical">, else og:url, made absolute against `url`.
@@ -28,6 +30,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
+from newswatch.bounds import plausible_date
 from newswatch.models import Extracted
 from newswatch.urls import absolute_url
 
@@ -154,4 +157,8 @@ def _utc(value: str | None) -> datetime | None:
             when = datetime.fromisoformat(value)
         except ValueError:
             return None
-    return when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    try:
+        when = when.replace(tzinfo=timezone.utc) if when.tzinfo is None else when.astimezone(timezone.utc)
+    except OverflowError:  # "0001-01-01T00:00:00+01:00" is before year 1 in UTC
+        return None
+    return plausible_date(when)

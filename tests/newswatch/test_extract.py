@@ -218,3 +218,30 @@ def test_extract_and_its_result_pickle_for_a_process_pool() -> None:
     assert pickle.loads(pickle.dumps(extract)) is extract
     result = extract(COMMENTS_PAGE, "https://herald.example/x")
     assert pickle.loads(pickle.dumps(result)) == result
+
+
+@pytest.mark.parametrize(
+    ("date", "expected"),
+    [
+        ("2024-01-05T08:30:00+0000", datetime(2024, 1, 5, 8, 30, tzinfo=timezone.utc)),
+        ("2024-01-05T11:30:00+0300", datetime(2024, 1, 5, 8, 30, tzinfo=timezone.utc)),
+        ("9999-12-31T23:59:59+0000", None),
+        ("0001-01-01T00:00:00+0000", None),
+        ("0001-01-01T00:00:00+0100", None),
+        ("1899-12-31", None),
+        ("not a date", None),
+    ],
+    ids=["utc", "offset", "year-9999", "year-1", "before-year-1-in-utc", "before-1900", "garbage"],
+)
+def test_a_page_date_is_kept_only_when_plausible(monkeypatch, date: str, expected: datetime | None) -> None:
+    """Issue "Nothing stops the watch": a page dated year 1 or 9999 failed its triage batch."""
+    bare_extraction = trafilatura.bare_extraction
+
+    def dated(*args, **kwargs):
+        document = bare_extraction(*args, **kwargs)
+        document.date = date
+        return document
+
+    monkeypatch.setattr(trafilatura, "bare_extraction", dated)
+    result = extract(COMMENTS_PAGE, "https://herald.example/news/2024/01/harbour-reopens")
+    assert result is not None and result.date == expected
