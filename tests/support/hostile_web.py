@@ -572,15 +572,20 @@ class World:
         self._current = source
         return source
 
-    def verdict(self, alerts: list[dict]) -> dict[str, list[str]]:
-        """{'lost': [...], 'doubled': [...], 'spurious': [...]}: canary words, each with its source."""
+    def verdict(self, alerts: list[dict], behaviours: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+        """{'lost': [...], 'doubled': [...], 'spurious': [...]}: canary words, each with its source
+        (and the behaviours that source holds, when `behaviours` maps source names to them)."""
+        def where(source: str) -> str:
+            held = (behaviours or {}).get(source)
+            return f"{source}: {', '.join(held)}" if held else source
+
         seen: dict[str, int] = {}
         for alert in alerts:
             for word in set(_CANARY.findall(json.dumps(alert, ensure_ascii=False).lower())):
                 seen[word] = seen.get(word, 0) + 1
         return {
-            "lost": [f"{w} ({s})" for w, s in self.canaries.items() if seen.get(w, 0) == 0],
-            "doubled": [f"{w} ({s}) x{seen[w]}" for w, s in self.canaries.items() if seen.get(w, 0) > 1],
+            "lost": [f"{w} ({where(s)})" for w, s in self.canaries.items() if seen.get(w, 0) == 0],
+            "doubled": [f"{w} x{seen[w]} ({where(s)})" for w, s in self.canaries.items() if seen.get(w, 0) > 1],
             "spurious": sorted(w for w in seen if w not in self.canaries),
         }
 
@@ -861,7 +866,7 @@ class Outcome:
     lost: list[str] = field(default_factory=list)
     doubled: list[str] = field(default_factory=list)
     spurious: list[str] = field(default_factory=list)
-    second: int = 0  # alerts sent by the second cycle
+    second: list[str] = field(default_factory=list)  # what later cycles alerted (canary words, or titles)
     dns: list[str] = field(default_factory=list)  # names a lookup was refused for (never sent)
     seconds: float = 0.0
 
@@ -875,7 +880,7 @@ class Outcome:
         lines += [f"canary lost: {c}" for c in self.lost] + [f"canary doubled: {c}" for c in self.doubled]
         lines += [f"spurious alert (decoy or unknown canary): {w}" for w in self.spurious]
         if self.second:
-            lines.append(f"second cycle sent {self.second} alert(s)")
+            lines.append(f"second cycle sent {len(self.second)} alert(s): {', '.join(self.second)}")
         return "\n".join(lines)
 
 
@@ -888,7 +893,7 @@ def write_config(world: World, directory, database: str | None = None, timeout: 
     path = directory / "newswatch.yaml"
     path.write_text(
         f"database: {database or f'sqlite:///{directory}/store.db'}\n"
-        f"fetch: {{timeout: {timeout}, allow_private_networks: true}}\n"
+        f"fetch: {{timeout: {timeout}, allow_private_networks: true, per_host: 8}}\n"
         f"sources:\n{sources}\n"
         f"channels:\n  log: {{type: jsonl, path: \"{directory}/alerts.jsonl\"}}\n"
         f"watchlists:\n  - {{name: canaries, query: '{CANARY_QUERY}', channels: [log]}}\n", encoding="utf-8")
@@ -938,9 +943,9 @@ def run_world(world: World, directory, database: str | None = None, cycles: int 
             if cycle == 1:
                 first = _alerts(alerts_path)
     every = _alerts(alerts_path)
-    verdict = world.verdict(first)
+    verdict = world.verdict(first, {s.name: s.behaviours for s in world.sources})
     outcome.lost, outcome.doubled, outcome.spurious = verdict["lost"], verdict["doubled"], verdict["spurious"]
-    outcome.second = len(every) - len(first)
+    outcome.second = [", ".join(canary_words([a])) or str(a.get("title"))[:60] for a in every[len(first):]]
     outcome.seconds = round(time.monotonic() - started, 1)
     return outcome
 
