@@ -1,0 +1,332 @@
+"""Chaos: `newswatch run --once` killed with SIGKILL at seeded points of every stage, then run
+again; PostgreSQL restarted in the middle of a cycle. Nothing stops the watch.
+
+The invariant (README, "Delivery guarantees"): every alert arrives, none twice, except the one
+message in flight at a kill, which may arrive twice.
+
+How the kills happen, without a hook in product code: the local servers pull the trigger
+(tests/support/chaos.py). The feed server kills the run's process group on its k-th feed
+request, the page server on its k-th page request, the Slack endpoint on the k-th message it
+receives (that message is the one in flight). Inside a transaction, the test holds a PostgreSQL
+lock on one table when the run's last feed (ingest) or last page (triage) is requested, and kills
+the run once one of its statements waits for that lock.
+
+One scenario, each run continuing the work of the killed one: three waves of articles appear in
+ten feeds (30, 20, then 10 pages; each page a unique canary, half of them also about a river), and
+each wave meets kills in fetch, extract, triage and deliver, drawn from the seed
+(NEWSWATCH_CHAOS_SEED). Each restart comes a lease later: the test ends the dead run's delivery
+leases (deliveries.LEASE, 5 minutes) before starting the next run, as the clock would.
+
+The runs use one Prefect server of the module (SQLite, so restarting PostgreSQL leaves it alone):
+~3 s a run, where an ephemeral server would cost ~13 s.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import textwrap
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
+
+from flows.runtime import free_port, wait_healthy
+from newswatch.store.deliveries import LEASE
+from newswatch.store.tables import utcnow
+from tests.conftest import PG_URL, fresh_pg_database
+from tests.deploy.conftest import NEWSWATCH, PREFECT, Proc, Site, prefect_env
+from tests.support.chaos import ChaosSite, ChaosSlack, KillSwitch, Shot, group_alive, hold_then_kill
+from tests.support.texts import distinct_text
+
+pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(600)]
+
+SEED = int(os.environ.get("NEWSWATCH_CHAOS_SEED", "20261207"))
+FEEDS = 10
+WAVES = ((0, 1, 2), (3, 4), (5,))  # the items each wave adds to every feed
+RUN_TIMEOUT = 120  # seconds: a run that neither ends nor dies by then is stuck
+CANARY = re.compile(r"zq\d+x\d+canary")
+WATCHLIST = re.compile(r"watchlist: (\w+)")
+# tables a triage transaction writes, in about that order: the kill lands at that statement
+TRIAGE_TABLES = ("articles", "article_keys", "stories", "story_keys", "matches", "deliveries")
+
+
+# -- the module's Prefect server ----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def prefect_api(tmp_path_factory) -> Iterator[str]:
+    home = tmp_path_factory.mktemp("chaos-prefect")
+    port = free_port()
+    server = Proc([*PREFECT, "server", "start", "--host", "127.0.0.1", "--port", str(port)], home / "server.log",
+                  prefect_env(home))
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        if failure := wait_healthy(api, server.popen, timeout=120):
+            raise AssertionError(f"prefect server {failure}:\n{server.text()[-3000:]}")
+        yield api
+    finally:
+        server.stop(signals=(signal.SIGTERM, signal.SIGKILL), wait=20)
+
+
+# -- content --------------------------------------------------------------------------------------
+
+def canary(feed: int, item: int) -> str:
+    return f"zq{feed}x{item}canary"
+
+
+def about_river(feed: int, item: int) -> bool:
+    return (feed + item) % 2 == 0
+
+
+def publish(site: Site, items: tuple[int, ...]) -> None:
+    """Write each feed with `items` (newest first) and their pages."""
+    for feed in range(FEEDS):
+        entries = []
+        for item in sorted(items, reverse=True):
+            subject = f"the {canary(feed, item)} report" + (", filed near the river" if about_river(feed, item) else "")
+            title = f"Bulletin {feed}-{item} on {canary(feed, item)}"
+            text = distinct_text(SEED * 100 + feed * 10 + item, subject, words=220)
+            entries.append((title, site.page(f"p/{feed}/{item}.html", title, text)))
+        site.feed(f"f/{feed}.xml", entries)
+
+
+def expected(items: list[int]) -> set[tuple[str, str]]:
+    """(canary, watchlist) of every alert the published items owe."""
+    owed = set()
+    for feed in range(FEEDS):
+        for item in items:
+            owed.add((canary(feed, item), "canaries"))
+            if about_river(feed, item):
+                owed.add((canary(feed, item), "rivers"))
+    return owed
+
+
+def write_config(tmp_path: Path, database: str, feeds: list[str], slack_url: str) -> Path:
+    sources = "\n".join(f'  - {{name: feed{n}, url: "{url}", language: en}}' for n, url in enumerate(feeds))
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        database: "{database}"
+        fetch: {{timeout: 20s, allow_private_networks: true}}
+        channels:
+          desk: {{type: slack, webhook_url: "{slack_url}"}}
+        watchlists:
+          - {{name: canaries, query: 'zq*', channels: [desk]}}
+          - {{name: rivers, query: 'river', channels: [desk]}}
+        sources:
+        """) + sources + "\n", encoding="utf-8")
+    return path
+
+
+def received(slack: ChaosSlack, start: int = 0) -> list[tuple[str, str]]:
+    """(canary, watchlist) of each message from `start` on; one alert a message (instant delivery)."""
+    keys = []
+    for request in slack.requests[start:]:
+        text = json.dumps(request.json)
+        canaries, watchlists = set(CANARY.findall(text)), set(WATCHLIST.findall(text))
+        assert len(canaries) == len(watchlists) == 1, f"not one alert in a message: {text[:500]}"
+        keys.append((canaries.pop(), watchlists.pop()))
+    return keys
+
+
+# -- the store, seen from the test ---------------------------------------------------------------
+
+@contextmanager
+def connect(url: str) -> Iterator[sa.Connection]:
+    """A connection of the test's own, no pool: it outlives no PostgreSQL restart."""
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def end_leases(url: str) -> int:
+    """What LEASE later looks like: the dead run's claims (status 'sending') are due again."""
+    with connect(url) as connection:
+        return connection.execute(sa.text("UPDATE deliveries SET next_attempt_at = :past WHERE status = 'sending'"),
+                                  {"past": utcnow() - LEASE}).rowcount
+
+
+def scalar(url: str, query: str) -> int:
+    """A count; 0 before the first run has created the tables."""
+    try:
+        with connect(url) as connection:
+            return connection.execute(sa.text(query)).scalar() or 0
+    except sa.exc.ProgrammingError:
+        return 0
+
+
+def store_state(url: str) -> str:
+    """A one-line account of the store, for failure messages."""
+    with connect(url) as connection:
+        stages = dict(connection.execute(sa.text("SELECT stage, count(*) FROM articles GROUP BY stage")).all())
+        outbox = dict(connection.execute(sa.text("SELECT status, count(*) FROM deliveries GROUP BY status")).all())
+        tagged = connection.execute(sa.text("SELECT count(*) FROM sources WHERE etag IS NOT NULL")).scalar()
+    return f"articles by stage {stages}, deliveries by status {outbox}, sources with an ETag {tagged}"
+
+
+# -- kill points ---------------------------------------------------------------------------------
+
+@dataclass
+class Point:
+    """A seeded kill point; `where` (0..1) picks the request among those the run will make."""
+
+    stage: str  # feed, ingest, page, triage, slack
+    where: float
+    table: str | None = None
+    # filled in by the run
+    count: int = 0
+    shot: Shot | None = None
+    inflight: tuple[str, str] | None = None
+    seconds: float = 0.0
+    messages: int = 0  # received by the Slack endpoint during the run
+
+
+    def label(self) -> str:
+        table = f" on {self.table}" if self.table else ""
+        fired = (f"killed{' ' + self.shot.note if self.shot and self.shot.note else ''}" if self.shot
+                 else "NOT FIRED (the run ended first)")
+        return f"{self.stage}{table} #{self.count}: {fired} ({self.messages} messages, {self.seconds:.1f}s)"
+
+
+def plan(rng: random.Random) -> list[list[Point]]:
+    """The points of each wave, in pipeline order (each stage's work exists only after the last)."""
+    def points(stage: str, n: int, tables: tuple[str, ...] = ()) -> list[Point]:
+        return [Point(stage, rng.random(), rng.choice(tables) if tables else None) for _ in range(n)]
+
+    return [
+        points("feed", 3) + points("page", 3) + points("triage", 3, TRIAGE_TABLES) + points("slack", 3),
+        points("feed", 2) + points("page", 3) + points("triage", 3, TRIAGE_TABLES) + points("slack", 3),
+        # the feeds' new ETags and their entries must commit together, or the wave is lost (304)
+        points("feed", 1) + [Point("ingest", 1.0, "articles")],
+    ]
+
+
+@dataclass
+class Chaos:
+    tmp_path: Path
+    api: str
+    url: str
+    config: Path
+    switch: KillSwitch
+    slack: ChaosSlack
+    published: list[int] = field(default_factory=list)
+    runs: int = 0
+
+    def run(self, point: Point | None = None) -> Proc:
+        """One `run --once`, killed at `point` (if it comes); returns the ended process."""
+        self.runs += 1
+        env = prefect_env(self.tmp_path / "prefect-client", PREFECT_API_URL=self.api)
+        process = Proc([NEWSWATCH, "run", "--once", "--config", str(self.config)],
+                       self.tmp_path / f"run-{self.runs:02d}.log", env, cwd=self.tmp_path)
+        self.switch.target(process.pid)
+        before = len(self.slack.requests)
+        if point is not None:
+            point.count = self._count(point)
+            action = hold_then_kill(self.switch, self.url, point.table) if point.table else None
+            self.switch.arm("feed" if point.stage == "ingest" else "page" if point.stage == "triage" else point.stage,
+                            point.count, then=action)
+        started = time.monotonic()
+        try:
+            process.popen.wait(timeout=RUN_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.stop()
+            raise AssertionError(f"run {self.runs} stuck for {RUN_TIMEOUT}s:\n{process.text()[-3000:]}")
+        self.switch.disarm()
+        if point is not None:
+            point.seconds = time.monotonic() - started
+            point.messages = len(self.slack.requests) - before
+            point.shot = self.switch.fired
+            if point.shot is not None:
+                assert point.shot.done.wait(30), "the kill did not happen"
+                late = [key for key in received(self.slack, before)][: max(point.shot.slack_received - before, 0)]
+                point.inflight = late[-1] if late else None  # the last message received before the kill
+        deadline = time.monotonic() + 15
+        while group_alive(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not group_alive(process.pid), f"run {self.runs}: processes of its group outlived it"
+        process.stop()  # closes its log
+        if point is None or point.shot is None:
+            assert process.popen.returncode == 0, f"run {self.runs} failed:\n{process.text()[-3000:]}"
+        end_leases(self.url)  # the next run starts a lease later
+        return process
+
+    def _count(self, point: Point) -> int:
+        """Which request of its kind the point is, among those this run will make."""
+        if point.stage in ("feed", "ingest"):
+            available = FEEDS
+        elif point.stage in ("page", "triage"):
+            settled = scalar(self.url, "SELECT count(*) FROM articles WHERE stage <> 'fetched'")
+            available = FEEDS * len(self.published) - settled
+        else:
+            sent = scalar(self.url, "SELECT count(*) FROM deliveries WHERE status = 'sent'")
+            available = len(expected(self.published)) - sent
+        if point.stage in ("ingest", "triage"):
+            return max(available, 1)  # the last request: all the stage's input is on its way
+        return 1 + min(int(point.where * max(available, 1)), max(available, 1) - 1)
+
+
+def check_invariant(chaos: Chaos, points: list[Point]) -> None:
+    """Every alert arrived; none twice, except a kill's message in flight, at most once more each."""
+    owed = expected(chaos.published)
+    counts = Counter(received(chaos.slack))
+    inflight = Counter(p.inflight for p in points if p.inflight)
+    missing = sorted(owed - set(counts))
+    unknown = sorted(set(counts) - owed)
+    doubled = {key: n for key, n in counts.items() if n > 1 + inflight.get(key, 0)}
+    allowed = {key: n for key, n in counts.items() if 1 < n <= 1 + inflight.get(key, 0)}
+    report = "\n".join(p.label() for p in points)
+    assert not missing and not unknown and not doubled, (
+        f"seed {SEED}: {len(missing)} alerts never arrived {missing[:12]}, {len(doubled)} arrived twice "
+        f"without being in flight at a kill {doubled}, unknown {unknown[:5]}; in flight at kills and doubled: "
+        f"{allowed}\nstore: {store_state(chaos.url)}\npoints:\n{report}")
+    assert sum(counts.values()) - len(counts) <= sum(1 for p in points if p.shot), "more duplicates than kills"
+
+
+# -- the scenario --------------------------------------------------------------------------------
+
+def test_kills_across_fetch_extract_triage_and_deliver_lose_and_double_nothing(tmp_path, prefect_api):
+    rng = random.Random(SEED)
+    switch = KillSwitch()
+    root = tmp_path / "site"
+    root.mkdir()
+    with fresh_pg_database("newswatch_chaos") as url, ChaosSite(root, switch, page_delay=0.01) as server, \
+            ChaosSlack(switch) as slack:
+        database = url.render_as_string(hide_password=False)
+        site = Site(root, server.base_url)
+        publish(site, ())
+        config = write_config(tmp_path, database, [f"{server.base_url}/f/{n}.xml" for n in range(FEEDS)], slack.url)
+        chaos = Chaos(tmp_path, prefect_api, database, config, switch, slack)
+        points: list[Point] = []
+        started = time.monotonic()
+        for wave, kills in zip(WAVES, plan(rng), strict=True):
+            chaos.published.extend(wave)
+            publish(site, tuple(chaos.published))
+            for point in kills:
+                chaos.run(point)
+                points.append(point)
+                print(f"wave {wave}: {point.label()}")
+        for _ in range(3):  # restarts without kills until nothing is left to send
+            before = len(slack.requests)
+            chaos.run()
+            if len(slack.requests) == before and not scalar(
+                    database, "SELECT count(*) FROM deliveries WHERE status <> 'sent'"):
+                break
+        print(f"seed {SEED}: {sum(1 for p in points if p.shot)} kills, {chaos.runs} runs, "
+              f"{len(slack.requests)} messages in {time.monotonic() - started:.0f}s")
+        by_stage = Counter(p.stage for p in points if p.shot)
+        print(f"kills by stage: {dict(by_stage)}")
+        check_invariant(chaos, points)
+        assert sum(by_stage.values()) >= 20, f"only {sum(by_stage.values())} points fired: {by_stage}"
+        assert all(by_stage[stage] >= 3 for stage in ("feed", "page", "triage", "slack")), by_stage
