@@ -38,6 +38,8 @@ def _check(tmp_path, good_feeds: int, canaries: int, behaviours: list[str], seed
     with HostileServer() as server:
         world = build_world(server, good_feeds, canaries, behaviours, seed)
         outcome = run_world(world, tempfile.mkdtemp(dir=tmp_path))
+    if not outcome.ok:  # Hypothesis shows one failure per distinct error: print each example's
+        print(outcome.describe(), end="\n\n")
     assert outcome.ok, "the hostile web broke the invariant:\n" + outcome.describe()
 
 

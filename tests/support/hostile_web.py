@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from functools import cache
 
-from tests.support.texts import distinct_text
 
 __all__ = ["CATALOGUE", "CANARY_QUERY", "Behaviour", "HostileServer", "World", "build_world", "canary_words"]
 
@@ -511,7 +510,9 @@ class World:
     def __init__(self, server: HostileServer, seed: int = 0) -> None:
         self.server = server
         self.sources: list[Source] = []
-        self.canaries: dict[str, str] = {}  # canary word → the behaviour ids of its source
+        self.canaries: dict[str, str] = {}  # canary word → the name of its source
+        self.canary_urls: dict[str, str] = {}  # canary word → its page's URL (as the feed links it)
+        self._last_word: str | None = None
         self.decoys: set[str] = set()
         self._seed = seed * 100_000
         self._numbers = itertools.count(1)
@@ -529,10 +530,15 @@ class World:
                 return prefix + letters
 
     def text(self, about: str = "") -> tuple[str, str]:
-        """A title and an article text of their own (distinct stories), with `about` inside."""
-        n = self._seed + self._n()
-        title = distinct_text(n + 7_000_000, words=8).rstrip(".").capitalize()
-        return title, distinct_text(n, about=about, words=120)
+        """A title and an article text of their own, with `about` inside: words of random letters,
+        so no two pages share a vocabulary and story clustering must keep each its own story."""
+        rng = random.Random(self._seed + self._n())
+        words = ["".join(rng.choices(_LETTERS, k=rng.randint(4, 10))) for _ in range(128)]
+        for position in range(3, len(words), 11):  # like news, names of its own
+            words[position] = words[position].capitalize()
+        sentences = [" ".join(words[i:i + 16]).capitalize() for i in range(8, len(words), 16)]
+        sentences.insert(len(sentences) // 2, f"It concerns {about}" if about else "It concerns nobody")
+        return " ".join(words[:8]).capitalize(), ". ".join(sentences) + "."
 
     def page(self, canary: bool) -> tuple[bytes, str | None]:
         """An article page; with a canary word, recorded as expected for the current source."""
@@ -540,6 +546,7 @@ class World:
         title, text = self.text(word or "")
         if word:
             self.canaries[word] = self._current.name if self._current else "?"
+        self._last_word = word
         return _html(title, text), word
 
     def decoy_page(self) -> bytes:
@@ -549,9 +556,12 @@ class World:
         return _html(title, text)
 
     def page_url(self, canary: bool = True) -> str:
-        body, _ = self.page(canary)
-        return self.server.url(self.server.route(lambda c, body=body, etag=f'"p{self._n()}"':
-                                                 _document(c, body, "text/html; charset=utf-8", etag), "/page"))
+        body, word = self.page(canary)
+        url = self.server.url(self.server.route(lambda c, body=body, etag=f'"p{self._n()}"':
+                                                _document(c, body, "text/html; charset=utf-8", etag), "/page"))
+        if word:
+            self.canary_urls[word] = url
+        return url
 
     def canary_item(self, date: str | None = None) -> str:
         """An RSS item whose page carries a new canary word (the title and summary do not)."""
@@ -679,7 +689,7 @@ def _three_thousand(world: World) -> bytes:
     """3,000 items sharing one link (each an article read from the feed), and one canary item."""
     shared = world.page_url(canary=False)
     items = [_item(f"Bulletin number {i} of the hostile wire", shared, f"bulletin-{world._seed}-{i}",
-                   description=f"Bulletin {i}: " + distinct_text(world._seed + i, words=12))
+                   description=f"Bulletin {i}: " + world.text()[1][:200])
              for i in range(3000)]
     return _rss([world.canary_item(), *items])
 
@@ -847,7 +857,11 @@ def build_world(server: HostileServer, good_feeds: int, canaries_per_feed: int, 
         if behaviour.level == "item":
             items.append(behaviour.build(world))
         else:  # the page carries the canary when it keeps its content; the item never does
-            items.append(world.neutral_item(link=server.url(server.route(behaviour.build(world), "/page"))))
+            world._last_word = None
+            link = server.url(server.route(behaviour.build(world), "/page"))
+            if behaviour.keeps and world._last_word:
+                world.canary_urls[world._last_word] = link
+            items.append(world.neutral_item(link=link))
     for source, items in goods:
         body, etag = _rss(items), f'"f{world._n()}"'
         source.url = server.url(server.route(
@@ -945,9 +959,35 @@ def run_world(world: World, directory, database: str | None = None, cycles: int 
     every = _alerts(alerts_path)
     verdict = world.verdict(first, {s.name: s.behaviours for s in world.sources})
     outcome.lost, outcome.doubled, outcome.spurious = verdict["lost"], verdict["doubled"], verdict["spurious"]
+    outcome.lost = [f"{lost} [{_diagnose(world, database, lost.split()[0])}]" for lost in outcome.lost]
     outcome.second = [", ".join(canary_words([a])) or str(a.get("title"))[:60] for a in every[len(first):]]
     outcome.seconds = round(time.monotonic() - started, 1)
     return outcome
+
+
+def _diagnose(world: World, database: str, word: str) -> str:
+    """What the store holds for a lost canary's article: why it did not alert."""
+    from sqlmodel import select
+
+    from newswatch.store import reading
+    from newswatch.store.tables import Article
+
+    url = world.canary_urls.get(word)
+    try:
+        with reading(database) as current:
+            article = current.exec(select(Article).where(Article.url == url)).first() if url else None
+            if article is None:
+                return f"no article stored for {url}"
+            mates = current.exec(select(Article.url).where(Article.story_id == article.story_id,
+                                                           Article.id != article.id)).all() if article.story_id else []
+    except Exception as error:  # noqa: BLE001 - a diagnosis must not hide the finding
+        return f"store unreadable: {_last_line(error)}"
+    text = article.text or ""
+    others = [w for w, u in world.canary_urls.items() if u in mates]
+    return (f"article {article.id} stage={article.stage} from_summary={article.from_summary} "
+            f"page_error={(article.page_error or '-')[:120]!r} text {'has' if word in text.lower() else 'lacks'} "
+            f"the canary{' (a decoy instead)' if 'hwcanaryzzdecoy' in text.lower() else ''}; story {article.story_id}"
+            + (f" shared with canaries {', '.join(others)}" if others else f", {len(mates)} other article(s)"))
 
 
 def _last_line(error: BaseException) -> str:
