@@ -959,8 +959,10 @@ def run_world(world: World, directory, database: str | None = None, cycles: int 
     every = _alerts(alerts_path)
     verdict = world.verdict(first, {s.name: s.behaviours for s in world.sources})
     outcome.lost, outcome.doubled, outcome.spurious = verdict["lost"], verdict["doubled"], verdict["spurious"]
-    outcome.lost = [f"{lost} [{_diagnose(world, database, lost.split()[0])}]" for lost in outcome.lost]
     outcome.second = [", ".join(canary_words([a])) or str(a.get("title"))[:60] for a in every[len(first):]]
+    late = set(canary_words(every[len(first):]))
+    outcome.lost = [f"{lost}{' LATE (the second cycle alerted it)' if lost.split()[0] in late else ''} "
+                    f"[{_diagnose(world, database, lost.split()[0])}]" for lost in outcome.lost]
     outcome.seconds = round(time.monotonic() - started, 1)
     return outcome
 
@@ -986,8 +988,13 @@ def _diagnose(world: World, database: str, word: str) -> str:
     others = [w for w, u in world.canary_urls.items() if u in mates]
     return (f"article {article.id} stage={article.stage} from_summary={article.from_summary} "
             f"page_error={(article.page_error or '-')[:120]!r} text {'has' if word in text.lower() else 'lacks'} "
-            f"the canary{' (a decoy instead)' if 'hwcanaryzzdecoy' in text.lower() else ''}; story {article.story_id}"
+            f"the canary{_instead(word, text)}; story {article.story_id}"
             + (f" shared with canaries {', '.join(others)}" if others else f", {len(mates)} other article(s)"))
+
+
+def _instead(word: str, text: str) -> str:
+    others = sorted(set(_CANARY.findall(text.lower())) - {word})
+    return f" (it carries {', '.join(others)}: another response's body)" if others else ""
 
 
 def _last_line(error: BaseException) -> str:
