@@ -7,6 +7,7 @@ calls it on start, so a new user never runs a migration by hand.
 
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -45,7 +46,33 @@ def engine(url: str) -> Engine:
         return created
     # no server-side prepared statements: psycopg prepares a query after 5 runs, and a plan made
     # while the tables were small (a new store's first cycle) then stays for the connection's life
-    return sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+    created = sa.create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
+    event.listen(created, "do_connect", _connect_through_restarts)
+    return created
+
+
+#: How long a new connection waits for a PostgreSQL server that is restarting (tests/deploy/test_chaos.py).
+RESTART_PATIENCE = 15.0
+# what libpq says while the server restarts (a refused connection error carries no SQLSTATE)
+_RESTARTING = ("Connection refused", "the database system is shutting down", "the database system is starting up",
+               "the database system is not yet accepting connections")
+
+
+def _connect_through_restarts(dialect, _record, cargs, cparams):
+    """Connect, waiting up to RESTART_PATIENCE while the server refuses connections or says it is
+    starting or shutting down (57P03, or libpq's words for it): a restart then fails only the
+    transactions it cut (pool_pre_ping replaces the pooled connections it broke), not the rest of
+    the cycle. Any other error (authentication, unknown database) is raised at once."""
+    deadline, delay = time.monotonic() + RESTART_PATIENCE, 0.1
+    while True:
+        try:
+            return dialect.loaded_dbapi.connect(*cargs, **cparams)
+        except dialect.loaded_dbapi.OperationalError as error:
+            restarting = error.sqlstate == "57P03" or any(sign in str(error) for sign in _RESTARTING)
+            if not restarting or time.monotonic() + delay > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 1.0)
 
 
 def _sqlite_begin(connection) -> None:

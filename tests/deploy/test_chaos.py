@@ -46,7 +46,8 @@ from newswatch.store.deliveries import LEASE
 from newswatch.store.tables import utcnow
 from tests.conftest import PG_URL, fresh_pg_database
 from tests.deploy.conftest import NEWSWATCH, PREFECT, Proc, Site, prefect_env
-from tests.support.chaos import ChaosSite, ChaosSlack, KillSwitch, Shot, group_alive, hold_then_kill
+from tests.support.chaos import (ChaosSite, ChaosSlack, KillSwitch, Shot, ensure_postgres, group_alive, hold_then_kill,
+                                 restart_postgres)
 from tests.support.texts import distinct_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(600)]
@@ -59,6 +60,9 @@ CANARY = re.compile(r"zq\d+x\d+canary")
 WATCHLIST = re.compile(r"watchlist: (\w+)")
 # tables a triage transaction writes, in about that order: the kill lands at that statement
 TRIAGE_TABLES = ("articles", "article_keys", "stories", "story_keys", "matches", "deliveries")
+# which server's requests count for each kind of point
+TRIGGERS = {"feed": "feed", "ingest": "feed", "page": "page", "triage": "page", "slack": "slack",
+            "restart@page": "page", "restart@triage": "page", "restart@slack": "slack"}
 
 
 # -- the module's Prefect server ----------------------------------------------------------------
@@ -182,7 +186,7 @@ def store_state(url: str) -> str:
 class Point:
     """A seeded kill point; `where` (0..1) picks the request among those the run will make."""
 
-    stage: str  # feed, ingest, page, triage, slack
+    stage: str  # feed, ingest, page, triage, slack; restart@page|triage|slack (PostgreSQL, no kill)
     where: float
     table: str | None = None
     # filled in by the run
@@ -191,13 +195,15 @@ class Point:
     inflight: tuple[str, str] | None = None
     seconds: float = 0.0
     messages: int = 0  # received by the Slack endpoint during the run
+    note: str = ""  # how a run ended that was not killed
 
 
     def label(self) -> str:
         table = f" on {self.table}" if self.table else ""
-        fired = (f"killed{' ' + self.shot.note if self.shot and self.shot.note else ''}" if self.shot
-                 else "NOT FIRED (the run ended first)")
-        return f"{self.stage}{table} #{self.count}: {fired} ({self.messages} messages, {self.seconds:.1f}s)"
+        fired = ("NOT FIRED (the run ended first)" if self.shot is None else self.shot.note
+                 if self.stage.startswith("restart") else f"killed{' ' + self.shot.note if self.shot.note else ''}")
+        return (f"{self.stage}{table} #{self.count}: {fired} ({self.messages} messages, {self.seconds:.1f}s)"
+                + (f"; {self.note}" if self.note else ""))
 
 
 def plan(rng: random.Random) -> list[list[Point]]:
@@ -234,9 +240,10 @@ class Chaos:
         before = len(self.slack.requests)
         if point is not None:
             point.count = self._count(point)
-            action = hold_then_kill(self.switch, self.url, point.table) if point.table else None
-            self.switch.arm("feed" if point.stage == "ingest" else "page" if point.stage == "triage" else point.stage,
-                            point.count, then=action)
+            trigger = TRIGGERS[point.stage]
+            restart = restart_postgres(self.switch) if point.stage.startswith("restart") else None
+            action = hold_then_kill(self.switch, self.url, point.table, then=restart) if point.table else restart
+            self.switch.arm(trigger, point.count, then=action)
         started = time.monotonic()
         try:
             process.popen.wait(timeout=RUN_TIMEOUT)
@@ -257,22 +264,28 @@ class Chaos:
             time.sleep(0.05)
         assert not group_alive(process.pid), f"run {self.runs}: processes of its group outlived it"
         process.stop()  # closes its log
-        if point is None or point.shot is None:
-            assert process.popen.returncode == 0, f"run {self.runs} failed:\n{process.text()[-3000:]}"
+        code = process.popen.returncode
+        if point is not None and point.stage.startswith("restart") and point.shot is not None:
+            # the cycle completes, or fails saying so: no hang, no crash
+            assert code == 0 or (code == 1 and "cycle failed" in process.text()), \
+                f"run {self.runs}: exit {code} after {point.label()}:\n{process.text()[-3000:]}"
+            point.note = f"exit {code}: " + (process.text().strip().splitlines() or [""])[-1][:200]
+        elif point is None or point.shot is None:
+            assert code == 0, f"run {self.runs} failed:\n{process.text()[-3000:]}"
         end_leases(self.url)  # the next run starts a lease later
         return process
 
     def _count(self, point: Point) -> int:
         """Which request of its kind the point is, among those this run will make."""
-        if point.stage in ("feed", "ingest"):
+        if TRIGGERS[point.stage] == "feed":
             available = FEEDS
-        elif point.stage in ("page", "triage"):
+        elif TRIGGERS[point.stage] == "page":
             settled = scalar(self.url, "SELECT count(*) FROM articles WHERE stage <> 'fetched'")
             available = FEEDS * len(self.published) - settled
         else:
             sent = scalar(self.url, "SELECT count(*) FROM deliveries WHERE status = 'sent'")
             available = len(expected(self.published)) - sent
-        if point.stage in ("ingest", "triage"):
+        if point.stage in ("ingest", "triage", "restart@triage"):
             return max(available, 1)  # the last request: all the stage's input is on its way
         return 1 + min(int(point.where * max(available, 1)), max(available, 1) - 1)
 
@@ -330,3 +343,63 @@ def test_kills_across_fetch_extract_triage_and_deliver_lose_and_double_nothing(t
         check_invariant(chaos, points)
         assert sum(by_stage.values()) >= 20, f"only {sum(by_stage.values())} points fired: {by_stage}"
         assert all(by_stage[stage] >= 3 for stage in ("feed", "page", "triage", "slack")), by_stage
+
+
+# -- PostgreSQL restarted in the middle of a cycle -----------------------------------------------
+
+@contextmanager
+def own_pg_database(prefix: str) -> Iterator[str]:
+    """Like fresh_pg_database, with connections that outlive no restart (no pool)."""
+    admin_url = sa.engine.make_url(PG_URL)
+    try:
+        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        with admin.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
+        if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL}: {error}")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}")
+    name = f"{prefix}_{random.Random().randrange(16 ** 10):010x}"
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin_url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        ensure_postgres()
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def test_postgresql_restarted_mid_cycle_fails_the_cycle_cleanly_and_the_next_delivers_everything_once(
+        tmp_path, prefect_api):
+    """Restarted while the pages download, inside triage's transaction (waiting to write matches),
+    then while alerts go out: each cycle completes or fails saying so, and the next runs deliver every alert, the one in flight at the restart at most twice."""
+    rng = random.Random(SEED + 1)
+    switch = KillSwitch()
+    root = tmp_path / "site"
+    root.mkdir()
+    try:
+        with own_pg_database("newswatch_chaos_pg") as database, ChaosSite(root, switch) as server, \
+                ChaosSlack(switch) as slack:
+            site = Site(root, server.base_url)
+            config = write_config(tmp_path, database, [f"{server.base_url}/f/{n}.xml" for n in range(FEEDS)],
+                                  slack.url)
+            chaos = Chaos(tmp_path, prefect_api, database, config, switch, slack)
+            points = [Point("restart@page", rng.random()), Point("restart@triage", 1.0, "matches"),
+                      Point("restart@slack", rng.random())]
+            for wave, point in zip(((0, 1), (2,), (3,)), points, strict=True):  # a wave each: work for each
+                chaos.published.extend(wave)
+                publish(site, tuple(chaos.published))
+                chaos.run(point)
+                print(point.label())
+                assert point.shot is not None and "restarted" in point.shot.note, point.label()
+            for _ in range(3):
+                before = len(slack.requests)
+                chaos.run()
+                if len(slack.requests) == before and not scalar(
+                        database, "SELECT count(*) FROM deliveries WHERE status <> 'sent'"):
+                    break
+            check_invariant(chaos, points)
+    finally:
+        ensure_postgres()

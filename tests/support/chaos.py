@@ -16,6 +16,8 @@
 - `hold_then_kill(url, table)`: an action taking a PostgreSQL lock on `table` from the test, then,
   in a thread, waiting until the newswatch process blocks on it, killing it there and releasing
   the lock: a kill inside a given statement of a transaction, wherever the timing falls.
+- `restart_postgres(switch)`: an action restarting the local PostgreSQL cluster (the run goes on,
+  its connections broken); it returns once the server is up again.
 - `group_alive(pgid)`: whether any process of the group still lives (a killed process's pool
   workers are orphans: /proc is the only place to look).
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -36,7 +39,8 @@ from sqlalchemy.pool import NullPool
 from newswatch.replay import ReplayServer
 from tests.support.slack_server import Request, SlackServer
 
-__all__ = ["ChaosSite", "ChaosSlack", "KillSwitch", "Shot", "group_alive", "hold_then_kill"]
+__all__ = ["ChaosSite", "ChaosSlack", "KillSwitch", "Shot", "ensure_postgres", "group_alive", "hold_then_kill",
+           "restart_postgres"]
 
 
 @dataclass
@@ -144,10 +148,12 @@ def group_alive(pgid: int) -> bool:
     return False
 
 
-def hold_then_kill(switch: KillSwitch, url: str, table: str, timeout: float = 30.0) -> Callable[[Shot], None]:
+def hold_then_kill(switch: KillSwitch, url: str, table: str, timeout: float = 30.0,
+                   then: Callable[[Shot, str], None] | None = None) -> Callable[[Shot], None]:
     """An action: lock `table` (SHARE ROW EXCLUSIVE: reads pass, writes wait), kill the target once
     one of its statements waits for the lock, then release it. Without a waiter within `timeout`,
-    kill anyway (the note says so)."""
+    kill anyway (the note says so). `then(shot, note)` instead of the kill: e.g. a restart."""
+    finish = then or (lambda shot, note: switch.kill(shot, note=note))
 
     def action(shot: Shot) -> None:
         engine = sa.create_engine(url, poolclass=NullPool)
@@ -174,15 +180,46 @@ def hold_then_kill(switch: KillSwitch, url: str, table: str, timeout: float = 30
                         "SELECT string_agg(format('%s %s/%s %s', pid, wait_event_type, wait_event, left(query, 80)), "
                         "' | ') FROM pg_stat_activity WHERE datname = current_database() AND pid <> :mine"),
                         {"mine": mine}).scalar()
-                    switch.kill(shot, note=f"nothing blocked on {table} within {timeout:.0f}s; backends: {backends}")
+                    finish(shot, f"nothing blocked on {table} within {timeout:.0f}s; backends: {backends}")
                 else:
-                    switch.kill(shot, note=f"blocked on {table}: {' '.join(waiting.split())}")
+                    finish(shot, f"blocked on {table}: {' '.join(waiting.split())}")
             finally:
-                transaction.rollback()
-                holding.close()
-                watching.close()
-                engine.dispose()
+                for close in (transaction.rollback, holding.close, watching.close, engine.dispose):
+                    try:
+                        close()
+                    except sa.exc.DBAPIError:
+                        pass  # the server restarted meanwhile
 
         threading.Thread(target=wait_and_kill, name=f"hold-{table}", daemon=True).start()
 
     return action
+
+
+def _cluster() -> list[str]:
+    """pg_ctlcluster's VERSION CLUSTER of the local server (Debian layout)."""
+    return [sorted(os.listdir("/etc/postgresql"))[-1], "main"]
+
+
+def restart_postgres(switch: KillSwitch) -> Callable[..., None]:
+    """An action: restart the local PostgreSQL cluster now (every connection to it breaks); also a
+    `then` of hold_then_kill, to restart while the target waits inside a transaction."""
+
+    def action(shot: Shot, note: str = "") -> None:
+        shot.at = time.monotonic()
+        shot.slack_received = len(switch.slack.requests) if switch.slack else -1
+        done = subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *_cluster(), "restart"],
+                              capture_output=True, text=True, timeout=120)
+        shot.note = (f"PostgreSQL restarted in {time.monotonic() - shot.at:.1f}s" if done.returncode == 0 else
+                     f"PostgreSQL restart failed ({done.returncode}): {done.stderr.strip()}")
+        shot.note += f", {note}" if note else ""
+        shot.done.set()
+
+    return action
+
+
+def ensure_postgres() -> None:
+    """Start the local cluster if it is down (after a restart that failed half-way)."""
+    status = subprocess.run(["pg_ctlcluster", *_cluster(), "status"], capture_output=True)
+    if status.returncode != 0:
+        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *_cluster(), "start"], capture_output=True,
+                       timeout=120)
