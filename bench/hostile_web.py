@@ -51,8 +51,8 @@ def main(argv: list[str] | None = None) -> int:
     from flows.runtime import prefect_defaults
 
     prefect_defaults(scratch)
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "CRITICAL")
+    # the cycles' warnings (failed sources, failed page batches) go to stderr: 2>file keeps them
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 

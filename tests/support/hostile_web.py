@@ -424,7 +424,8 @@ RESPONSES: dict[str, tuple[Callable[[Content], Responder], bool]] = {
     "cl-short-late-smuggle": (_late_smuggle, True),
     "cl-long-close": (_length_lies(5000, "close"), False),
     "cl-long-stall": (_length_lies(5000, "stall"), False),
-    "cl-negative": (lambda c: _raw(_head(200, [("Content-Type", c.content_type), ("Content-Length", "-1")]) + c.body)(c),
+    "cl-negative": (lambda c: _raw(_head(200, [("Content-Type", c.content_type), ("Content-Length", "-1")])
+                                   + c.body)(c),
                     False),
     "cl-huge": (lambda c: _raw(_head(200, [("Content-Type", c.content_type), ("Content-Length", str(10**15))])
                                + c.body, "stall")(c), False),
@@ -473,7 +474,8 @@ RESPONSES: dict[str, tuple[Callable[[Content], Responder], bool]] = {
 
 # -- bodies --------------------------------------------------------------------------------------
 
-def _rss(items: list[str], extra_channel: str = "", declaration: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
+def _rss(items: list[str], extra_channel: str = "",
+         declaration: str = '<?xml version="1.0" encoding="utf-8"?>') -> bytes:
     return (f'{declaration}\n<rss version="2.0"><channel><title>Hostile web</title>'
             f"<link>http://127.0.0.1/</link><language>en</language>{extra_channel}\n"
             + "\n".join(items) + "\n</channel></rss>").encode("utf-8", "surrogatepass")
@@ -782,7 +784,8 @@ def _item_behaviours() -> dict[str, tuple[Callable[[World], str], bool]]:
         "item-link-empty": link(lambda w: ""),
         "item-link-closed-port": link(lambda w: f"http://127.0.0.1:{w.server.closed_port}/page"),
         "item-link-ipv6-loopback-closed": link(lambda w: "http://[::1]:1/page"),
-        "item-link-non-ascii-path": link(lambda w: on_server(w, f"/caf%C3%A9/{w._n()}").replace("%C3%A9", "\u00e9\ud7ff")),
+        "item-link-non-ascii-path": link(lambda w: on_server(w, f"/caf%C3%A9/{w._n()}").replace("%C3%A9",
+                                                                                              "\u00e9\ud7ff")),
         "item-guid-huge": (lambda w: _item("Huge guid", w.page_url(canary=False), "g" * 100_000), False),
         "item-title-giant": (lambda w: w.neutral_item(title="Giant title " * 80_000), False),
         "item-date-year-0": dated("Sat, 01 Jan 0000 00:00:00 GMT"),
@@ -811,7 +814,8 @@ def _catalogue() -> dict[str, Behaviour]:
                   _feed_body(lambda w: _rss([w.neutral_item()]).decode().encode("utf-16-le"),
                              "application/rss+xml; charset=utf-8")),
         Behaviour("feed-atom-extreme-dates", "source", True, _feed_body(_atom_dates, "application/atom+xml")),
-        Behaviour("feed-jsonfeed-lone-surrogates", "source", True, _feed_body(_surrogate_json, "application/feed+json")),
+        Behaviour("feed-jsonfeed-lone-surrogates", "source", True,
+                  _feed_body(_surrogate_json, "application/feed+json")),
         Behaviour("feed-jsonfeed-wrong-types", "source", True, _feed_body(_wrong_types_json, "application/feed+json")),
         Behaviour("feed-jsonfeed-deep-nesting", "source", False, _feed_body(_deep_json, "application/feed+json")),
         Behaviour("feed-html-not-feed", "source", False, _feed_body(lambda w: w.page(False)[0], "text/html")),
