@@ -38,6 +38,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 import ssl
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import BrokenExecutor, Executor
@@ -70,6 +71,7 @@ _FEED_ACCEPT = (
     "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
 )
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
+_MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
 
 async def fetch_feeds(
@@ -185,7 +187,10 @@ class _Got:
 
     @property
     def content_type(self) -> str | None:
-        return self.headers.get("content-type")
+        """The Content-Type, or None when it names no media type (`text/éÿ`, `;;;`): such a
+        body is sniffed like one sent without a Content-Type (RFC 9110 8.3)."""
+        value = self.headers.get("content-type")
+        return value if value and _MEDIA_TYPE.match(value.split(";")[0].strip()) else None
 
 
 class _Fetcher:

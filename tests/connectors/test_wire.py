@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors import fetch_feeds_sync
+from connectors import fetch_feeds_sync, fetch_pages_sync
 from newswatch.config.schema import FetchSettings
 from newswatch.models import Failed, Fetched, SourceRequest
 from tests.support.bad_server import RawServer
@@ -117,3 +117,10 @@ def test_a_stored_validator_no_header_can_carry_is_not_sent(
     ])
     assert isinstance(bad, Fetched), bad  # was: UnicodeEncodeError out of httpx, every cycle
     assert isinstance(good, Fetched)
+
+
+@pytest.mark.parametrize("path", ["/garbled-type.html", "/punctuation-type.html"])
+def test_a_page_whose_content_type_names_no_media_type_is_sniffed(server: RawServer, path: str) -> None:
+    (page,) = fetch_pages_sync(ONE_AT_A_TIME, [server.url(path)])
+    assert page.error is None and page.body.startswith(b"<!DOCTYPE html>")
+    assert page.content_type is None

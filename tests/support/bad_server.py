@@ -282,6 +282,10 @@ _GOOD_FEED = _raw_response("200 OK", FEED, _RSS)
 # "reset" closes with SO_LINGER 0, so the client sees a TCP reset instead of an orderly end.
 RAW_ROUTES: dict[str, tuple[bytes, bool | str]] = {
     "/feed.xml": (_GOOD_FEED, False),
+    # an article page whose Content-Type names no media type (in Latin-1 bytes, or punctuation)
+    "/garbled-type.html": (_with_raw_header(_raw_response("200 OK", ARTICLE.encode()),
+                                            b"Content-Type: text/\xe9\xff; charset=\xff"), False),
+    "/punctuation-type.html": (_raw_response("200 OK", ARTICLE.encode(), 'Content-Type: ;;;="charset=;'), False),
     # Content-Length shorter than the body: the rest stays on the connection, kept alive
     "/short-length.xml": (_raw_response("200 OK", FEED + b"<!-- and then some -->", _RSS, length=len(FEED)), False),
     # the same, the surplus shaped like a whole response of its own
