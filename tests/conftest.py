@@ -29,7 +29,9 @@ PG_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@
 def fresh_pg_database(prefix: str, extensions: tuple[str, ...] = ()) -> Iterator[sa.URL]:
     """An empty database of our own on the test server, dropped on exit (skips without a server)."""
     try:
-        admin = sa.create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT")
+        # pre-ping: the chaos tests restart the server, which ends the pooled connection of a
+        # session-long database made before them
+        admin = sa.create_engine(db.normalise_url(PG_URL), isolation_level="AUTOCOMMIT", pool_pre_ping=True)
         with admin.connect() as connection:
             connection.execute(sa.text("select 1"))
     except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
