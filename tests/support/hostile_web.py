@@ -958,15 +958,16 @@ def run_world(world: World, directory, database: str | None = None, cycles: int 
                 where = next((f"{f.filename.rsplit('/main/', 1)[-1]}:{f.lineno}" for f in reversed(frames)
                               if "/site-packages/" not in f.filename), "?")
                 outcome.errors.append(f"cycle {cycle}: {_last_line(error)} (at {where})")
-            if cycle == 1:
+            if cycle == 1:  # the invariant's canary part, and the store's state when it broke
                 first = _alerts(alerts_path)
+                verdict = world.verdict(first, {s.name: s.behaviours for s in world.sources})
+                diagnoses = {lost.split()[0]: _diagnose(world, database, lost.split()[0]) for lost in verdict["lost"]}
     every = _alerts(alerts_path)
-    verdict = world.verdict(first, {s.name: s.behaviours for s in world.sources})
-    outcome.lost, outcome.doubled, outcome.spurious = verdict["lost"], verdict["doubled"], verdict["spurious"]
+    outcome.doubled, outcome.spurious = verdict["doubled"], verdict["spurious"]
     outcome.second = [", ".join(canary_words([a])) or str(a.get("title"))[:60] for a in every[len(first):]]
     late = set(canary_words(every[len(first):]))
     outcome.lost = [f"{lost}{' LATE (the second cycle alerted it)' if lost.split()[0] in late else ''} "
-                    f"[{_diagnose(world, database, lost.split()[0])}]" for lost in outcome.lost]
+                    f"[after cycle 1: {diagnoses[lost.split()[0]]}]" for lost in verdict["lost"]]
     outcome.seconds = round(time.monotonic() - started, 1)
     return outcome
 
