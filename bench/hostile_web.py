@@ -15,6 +15,7 @@ behaviour) and lists those that break the invariant, one line each: the precise 
     .venv/bin/python bench/hostile_web.py                                  # 3 seeds x 2 rounds, 20 good + 60 bad
     .venv/bin/python bench/hostile_web.py --seeds 1 2 3 4 --rounds 3
     .venv/bin/python bench/hostile_web.py --isolate                        # each behaviour alone
+    .venv/bin/python bench/hostile_web.py --exclude feed-cl-short-smuggle  # attribute a symptom
     .venv/bin/python bench/hostile_web.py --postgres postgresql://postgres@127.0.0.1:5432/postgres
 
 Exit status: 0 when every round kept the invariant, 1 otherwise.
@@ -43,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--good", type=int, default=20, help="good feeds a round (two canaries each)")
     parser.add_argument("--bad", type=int, default=60, help="behaviours drawn a round")
     parser.add_argument("--isolate", action="store_true", help="each behaviour alone instead of rounds")
-    parser.add_argument("--only", nargs="*", help="with --isolate: these behaviour ids only")
+    parser.add_argument("--only", nargs="*", help="these behaviour ids only (rounds draw from them)")
+    parser.add_argument("--exclude", nargs="*", default=[], help="behaviour ids never drawn (to attribute a symptom)")
     parser.add_argument("--postgres", metavar="URL", help="a PostgreSQL server: one fresh database a round")
     args = parser.parse_args(argv)
 
@@ -62,9 +64,8 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}), \
             prefect_test_harness(server_startup_timeout=120):
-        if args.isolate:
-            return _isolate(args, scratch, args.only or sorted(CATALOGUE))
-        return _rounds(args, scratch, sorted(CATALOGUE))
+        ids = [i for i in (args.only or sorted(CATALOGUE)) if i not in set(args.exclude)]
+        return _isolate(args, scratch, ids) if args.isolate else _rounds(args, scratch, ids)
 
 
 def _rounds(args, scratch: Path, ids: list[str]) -> int:
