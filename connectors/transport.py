@@ -8,16 +8,14 @@ cycle that was a fifth of the downloading process's CPU (bench/README.md, "## Fe
 scale"). The answer is the same: the socket has data waiting (or is gone).
 
 And a rule of its own: bytes a server sends beyond its response are never read as the next
-response. A response whose Content-Length is shorter than its body leaves the rest on the
-kept-alive connection; when it arrived with the end of the body, it already sits in h11's receive
-buffer, where the socket check above cannot see it, and the next request on that connection (a
-good feed on the same host) read it as its status line and failed, or read a whole smuggled
-response as its own. So the pool's connections (`_Connection`) also count as expired while idle
-with unread bytes in h11 (`h11.Connection.trailing_data`), and the pool closes them instead of
-reusing them. httpcore keeps its h11 connection in a private attribute: should a new httpcore
-rename it, `_unread` answers False and tests/connectors/test_wire.py fails, not production.
-Bytes that arrive after the connection is handed out again are beyond any client's reach (as a
-server closing an idle connection is): that request fails as a network error, alone.
+response. HTTP/1.1 frames a response by the server's own word (Content-Length, chunks): one that
+says less than it sends leaves the rest on the connection, and the next request on it reads those
+bytes as its answer (a good feed on the same host failed on a garbled status line, or took a
+smuggled decoy page for its own). The surplus may come with the body or later, after any check of
+the idle connection, so no client can tell it from the next answer. So an HTTP/1.1 connection
+carries one request (`_Connection` expires once idle, and the pool closes it); HTTP/2, whose
+frames name their stream, keeps its connections. The price is a new connection a request to a
+host that speaks only HTTP/1.1 (bench/README.md, "## Hostile web").
 """
 
 from __future__ import annotations
@@ -27,7 +25,6 @@ import socket
 import ssl
 from typing import Any
 
-import h11
 import httpcore
 import httpx
 
@@ -59,16 +56,11 @@ class _Pool(httpcore.AsyncConnectionPool):
 
 
 class _Connection(httpcore.AsyncHTTPConnection):
-    """A connection that also expires while idle with bytes no request asked for."""
+    """A connection that expires once idle when it speaks HTTP/1.1: one request each."""
 
     def has_expired(self) -> bool:
-        return super().has_expired() or (self.is_idle() and _unread(self))
-
-
-def _unread(connection: httpcore.AsyncHTTPConnection) -> bool:
-    """Whether bytes past the last response wait in the connection's HTTP/1.1 parser."""
-    state = getattr(getattr(connection, "_connection", None), "_h11_state", None)
-    return isinstance(state, h11.Connection) and bool(state.trailing_data[0])
+        # info() is httpcore's public description: "'http://host:80', HTTP/1.1, IDLE, Request Count: 1"
+        return super().has_expired() or (self.is_idle() and ", HTTP/1.1, " in self.info())
 
 
 class _Backend(httpcore.AsyncNetworkBackend):

@@ -312,6 +312,15 @@ RAW_ROUTES: dict[str, tuple[bytes, bool | str]] = {
     "/article.html": (_raw_response("200 OK", ARTICLE.encode(), _HTML_TYPE), False),
 }
 
+# Routes whose surplus comes later: the good feed at once, then, LATE seconds on, a whole decoy
+# response on the kept-alive connection, after a client checked the connection was idle.
+LATE = 0.05
+LATE_ROUTES: dict[str, tuple[bytes, bytes]] = {
+    "/late-smuggled.xml": (_GOOD_FEED, _raw_response("200 OK", b"<rss><channel><item><title>decoy</title>"
+                                                                b"<link>http://decoy.example/</link></item></channel></rss>",
+                                                     _RSS)),
+}
+
 
 class RawServer:
     """A keep-alive HTTP/1.1 server on 127.0.0.1 that answers each path with RAW_ROUTES' bytes.
@@ -369,8 +378,12 @@ class RawServer:
                 path = head.split(b"\r\n", 1)[0].split(b" ")[1].decode("ascii", "replace").split("?")[0]
                 self.requests.append((number, path))
                 payload, close = self.routes.get(path, (_raw_response("404 Not Found", b"no"), False))
+                payload, later = LATE_ROUTES.get(path, (payload, b""))
                 try:
                     conn.sendall(payload)
+                    if later:
+                        time.sleep(LATE)
+                        conn.sendall(later)
                 except OSError:
                     return
                 if close == "reset":
