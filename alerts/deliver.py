@@ -9,7 +9,9 @@ A permanent error marks only that message's deliveries dead and the channel goes
 Containment (newswatch.contain): anything else a send raises (a channel's bug, a user's template
 that fails to render, a number no rule foresaw) is that message's failed attempt with its error
 recorded, counted as `unexpected`: retried with the backoff of a transient error, dead after the
-same budget, and the channel goes on with its next message. Nothing is left `sending`.
+same budget, and the channel goes on with its next message. What escapes a channel's whole drain
+(its store calls failing) is that channel's outcome (`error`, `unexpected`), never the other
+channels' or the cycle's; what it held stays `sending` until its lease ends, then is sent again.
 
 Leases: every claim, renewal and mark reads the clock when it happens: the stage's `now` advanced
 by the monotonic time since the stage began (so a test's frozen `now` still holds). While a batch
@@ -63,7 +65,17 @@ def deliver(database: str, channels: dict[str, Channel], now: datetime,
         set_installation(deliveries.installation_id(current))
     clock = _clock(now)
     with ThreadPoolExecutor(max_workers=min(8, len(channels)), thread_name_prefix="deliver") as pool:
-        return list(pool.map(lambda item: _drain(database, item[0], item[1], clock), channels.items()))
+        return list(pool.map(lambda item: _drain_contained(database, item[0], item[1], clock), channels.items()))
+
+
+def _drain_contained(database: str, name: str, channel: Channel, clock: Clock) -> ChannelOutcome:
+    """`_drain`, with what escapes it as the channel's own failed outcome."""
+    outcome = ChannelOutcome(name)
+    drained = contain("deliver", f"channel {name}", _drain, database, name, channel, clock, outcome)
+    if isinstance(drained, ItemFailure):
+        outcome.unexpected += 1
+        outcome.error = drained.describe()
+    return outcome
 
 
 def _clock(start: datetime) -> Clock:
@@ -72,8 +84,8 @@ def _clock(start: datetime) -> Clock:
     return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
-def _drain(database: str, name: str, channel: Channel, clock: Clock) -> ChannelOutcome:
-    outcome = ChannelOutcome(name)
+def _drain(database: str, name: str, channel: Channel, clock: Clock, outcome: ChannelOutcome) -> ChannelOutcome:
+    """Claim, send and mark the channel's due deliveries, batch after batch, counting in `outcome`."""
     while True:
         with session(database) as current:
             batch = deliveries.claim(current, name, clock())

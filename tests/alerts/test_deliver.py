@@ -253,3 +253,20 @@ def test_message_ids_are_unique_per_installation_and_follow_ups_thread_to_their_
         assert update["In-Reply-To"] == update["References"] == root["Message-ID"] != update["Message-ID"]
         ids.append(root["Message-ID"])
     assert ids[0].startswith("<story-1.idlib@") and ids[1].startswith("<story-1.idlib@") and ids[0] != ids[1]
+
+
+def test_a_channel_whose_drain_raises_is_its_own_outcome_and_the_others_deliver(tmp_path, slack, smtp, monkeypatch):
+    config = load(tmp_path, slack, smtp)
+    add_stories(config, 2, NOW)
+    claim = deliveries.claim
+
+    def failing_for_mail(current, channel, now, *args, **kwargs):
+        if channel == "mail":
+            raise RuntimeError("the store failed this channel's claim")
+        return claim(current, channel, now, *args, **kwargs)
+
+    monkeypatch.setattr(deliveries, "claim", failing_for_mail)
+    outcomes = {o.channel: o for o in deliver(config.database, config.channels, NOW)}
+    assert (outcomes["desk"].sent, outcomes["mail"].sent, outcomes["mail"].unexpected) == (2, 0, 1)
+    assert outcomes["mail"].error == "deliver: unexpected RuntimeError (the store failed this channel's claim)"
+    assert statuses(config) == {"desk": ["sent", "sent"], "mail": ["pending", "pending"]}
