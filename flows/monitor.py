@@ -387,7 +387,15 @@ class _CyclePool:
         if triage_process is None:
             self._settling.append(_run_here(settle, config, index, article_ids, now, texts))
         else:
-            self._settling.append(triage_process.submit(settle_in_process, article_ids, now, texts))
+            try:
+                self._settling.append(triage_process.submit(settle_in_process, article_ids, now, texts))
+            except BrokenExecutor:  # the triage process died (its batch is read again next cycle): a new one
+                with self._lock:
+                    if self._triage is triage_process:
+                        self._triage = None
+                triage_process.shutdown(wait=False, cancel_futures=True)
+                self.settle(config, texts, now)
+                return
         self._settling[-1].add_done_callback(_count_matches)
         waiting = [future for future in self._settling if not future.done()]
         if len(waiting) > _SETTLE_BACKLOG:  # triage fell behind: the texts in its queue are memory

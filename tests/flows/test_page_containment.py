@@ -52,3 +52,25 @@ def test_a_page_that_kills_its_reader_fails_alone_and_later_pages_are_read():
         assert all(isinstance(r, Reading) for r in later)
     finally:
         pool.shutdown(cancel_futures=True)
+
+
+def test_a_dead_triage_process_is_replaced_for_the_next_batch(tmp_path):
+    from datetime import UTC, datetime
+
+    from flows.monitor import _CyclePool
+    from newswatch.config.schema import Config
+    from newswatch.store import db
+    from newswatch.triage import build_index
+
+    config = Config.model_validate({"database": f"sqlite:///{tmp_path}/store.db"})
+    db.upgrade(config.database)
+    cycle = _CyclePool().start(build_index(config))
+    with cycle:
+        cycle._executor = ProcessPoolExecutor(max_workers=1)  # the cycle has a reading pool, so triage has a process
+        cycle.settle(config, [], datetime.now(UTC))
+        dead = cycle._triage
+        dead.submit(os._exit, 1).exception()  # the triage process dies, as a crash in it would end it
+        cycle.settled()
+        cycle.settle(config, [], datetime.now(UTC))  # raised BrokenProcessPool out of the page batch
+        assert cycle._triage is not dead
+        assert cycle.settled().articles == 0
