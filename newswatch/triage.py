@@ -6,11 +6,13 @@ hand, which stays `extracted` and is triaged again. Containment (newswatch.conta
 raises, its articles are settled again one by one, each in its own transaction, so that one
 article's bad data fails that article only (counted, its failure recorded with it, quarantined
 after `articles.QUARANTINE_AFTER` cycles) and the others alert. A lost database connection is no
-article's fault: it fails the batch, which the next cycle settles again. A later article of a known story alerts a
-watchlist only if that story had not matched it yet, or, with `stories.follow_up.enabled` (off
-by default), as a follow-up when it is a significant update (newswatch/stories/updates.py) at
-least `after` since the story's last alert for that watchlist, at most `max` times. A
-watchlist's `max_age` (off by default) skips articles published longer ago than that.
+article's fault (`db.connection_lost`): it fails the batch, which the next cycle settles again.
+
+A later article of a known story alerts a watchlist only if that story had not matched it yet,
+or, with `stories.follow_up.enabled` (off by default), as a follow-up when it is a significant
+update (newswatch/stories/updates.py) at least `after` since the story's last alert for that
+watchlist, at most `max` times. A watchlist's `max_age` (off by default) skips articles
+published longer ago than that.
 """
 
 from __future__ import annotations
@@ -19,8 +21,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-
-import sqlalchemy.exc
 
 from newswatch import cadence
 from newswatch.contain import ItemFailure, failure_of
@@ -37,10 +37,6 @@ from newswatch.stories.updates import new_names
 
 __all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "settle", "settle_in_process",
            "settle_stories", "triage"]
-
-
-# errors of the store's connection, not of an article: they fail the batch, never count as poison
-_INFRASTRUCTURE = (sqlalchemy.exc.OperationalError, sqlalchemy.exc.InterfaceError)
 
 
 @dataclass
@@ -91,18 +87,17 @@ def settle(config: Config, index: WatchIndex, article_ids: list[int], now: datet
     """`settle_batch`; when the batch raises, each article on its own (the module's rules)."""
     try:
         return settle_batch(config, index, article_ids, now, texts)
-    except _INFRASTRUCTURE:
-        raise
-    except Exception:  # noqa: BLE001 - an article's bad data: found below, one article at a time
-        pass
+    except Exception as error:  # noqa: BLE001 - an article's bad data: found below, one article at a time
+        if db.connection_lost(error):
+            raise
     counts, texts_of = TriageCounts(), {text.article_id: text for text in texts}
     for article_id in article_ids:
         text = (texts_of[article_id],) if article_id in texts_of else ()
         try:
             counts.add(settle_batch(config, index, [article_id], now, text))
-        except _INFRASTRUCTURE:
-            raise
         except Exception as error:  # noqa: BLE001 - this article's failure, recorded with it
+            if db.connection_lost(error):
+                raise
             counts.failed += 1
             failure = failure_of("triage", f"article {article_id}", error)
             counts.quarantined += _record_failure(config, article_id, failure, text, now)

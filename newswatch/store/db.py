@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-__all__ = ["engine", "is_postgres", "reading", "redo_on_crash", "session", "upgrade"]
+__all__ = ["connection_lost", "engine", "is_postgres", "reading", "redo_on_crash", "session", "upgrade"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration's revision (tests/newswatch/store/test_migrations.py holds it to Alembic's head).
@@ -93,6 +93,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # read at random places; triage of 4,000 articles used 10-15 % less CPU (bench/README.md)
     cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
+
+
+def connection_lost(error: BaseException) -> bool:
+    """Whether `error` is the store's connection failing (a restart, a cut, no server), not a
+    statement's: SQLAlchemy marks a connection it found dead, and a failed connect has no statement."""
+    return isinstance(error, sa.exc.DBAPIError) and (error.connection_invalidated or error.statement is None)
 
 
 def is_postgres(url: str) -> bool:

@@ -87,3 +87,19 @@ def test_triage_settles_articles_dated_at_the_calendars_ends_with_the_rest_of_th
         assert (counts.articles, counts.matches) == (3, 3)
         assert {a.stage for a in current.exec(select(Article))} == {"done"}
         assert len(current.exec(select(Story)).all()) == 3
+
+
+def test_a_lost_connection_is_told_from_a_statement_that_failed(tmp_path):
+    import sqlalchemy as sa
+
+    from newswatch.store import db
+
+    dead = sa.create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    with pytest.raises(sa.exc.OperationalError) as refused:
+        dead.connect()
+    assert db.connection_lost(refused.value)
+    url = f"sqlite:///{tmp_path}/store.db"
+    with pytest.raises(sa.exc.OperationalError) as bad, db.engine(url).connect() as connection:
+        connection.execute(sa.text("select * from no_such_table"))
+    assert not db.connection_lost(bad.value)
+    assert not db.connection_lost(OverflowError("date value out of range"))
