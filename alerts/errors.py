@@ -17,10 +17,9 @@ message built from outside text goes through `redact`.
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from typing import Literal
 
-from newswatch.bounds import plausible_wait
+from newswatch.bounds import retry_after
 
 __all__ = ["ChannelError", "ErrorKind", "http_error", "parse_retry_after", "redact"]
 
@@ -54,18 +53,7 @@ def redact(text: str, secrets: list[str]) -> str:
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
     """Seconds from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 §10.2.3), at most
     a week (newswatch.bounds): `Retry-After: 99999999999999` once overflowed the retry's date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return plausible_wait(float(value))
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return plausible_wait((when - (now or datetime.now(timezone.utc))).total_seconds())
+    return retry_after(value, now or datetime.now(timezone.utc))
 
 
 def http_error(channel_type: str, status: int, body: str, retry_after: str | None,

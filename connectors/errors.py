@@ -47,12 +47,11 @@ import socket
 import ssl
 import zlib
 from datetime import datetime, timedelta, timezone
-from email.utils import parsedate_to_datetime
 from http import HTTPStatus
 
 import httpx
 
-from newswatch.bounds import plausible_wait
+from newswatch.bounds import retry_after
 from newswatch.config.units import format_duration
 from newswatch.models import Failed, FetchErrorKind
 
@@ -149,25 +148,7 @@ def _cause(exc: BaseException | None, wanted: type[BaseException]) -> BaseExcept
 def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
     """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 10.2.3),
     within [0, MAX_WAIT]."""
-    value = headers.get("retry-after", "").strip()
-    if not value:
-        return None
-    if value.isascii() and value.isdigit():  # str.isdigit alone takes "²", which float() refuses
-        return plausible_wait(float(value))
-    when = _http_date(value)
-    if when is None:
-        return None
-    # Measure against the server's own Date header when it sent one: clocks differ.
-    reference = _http_date(headers.get("date", "")) or now or datetime.now(timezone.utc)
-    return plausible_wait((when - reference).total_seconds())
-
-
-def _http_date(value: str) -> datetime | None:
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a 20-digit year
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return retry_after(headers.get("retry-after"), now or datetime.now(timezone.utc), headers.get("date"))
 
 
 def _one_line(exc: BaseException) -> str:

@@ -15,10 +15,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
+from datetime import datetime
 
-from newswatch.bounds import MAX_WAIT
+from newswatch.bounds import MAX_WAIT, http_date
 
 __all__ = ["ttl_seconds"]
 
@@ -54,17 +53,7 @@ def _number(digits: str) -> int:
 
 
 def _expires(headers: Mapping[str, str], now: datetime) -> int | None:
-    expires = _date(headers.get("expires"))
+    expires = http_date(headers.get("expires"))
     if expires is None or "max-age" in headers.get("cache-control", "").lower():
         return None  # max-age overrides Expires (RFC 9111 5.3)
-    return int((expires - (_date(headers.get("date")) or now)).total_seconds())
-
-
-def _date(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a 20-digit year
-        return None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    return int((expires - (http_date(headers.get("date")) or now)).total_seconds())

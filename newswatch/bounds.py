@@ -10,8 +10,9 @@ plausible; connectors and the reader apply them to every value as it arrives.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 
-__all__ = ["MAX_WAIT", "plausible_date", "plausible_validator", "plausible_wait"]
+__all__ = ["MAX_WAIT", "http_date", "plausible_date", "plausible_validator", "plausible_wait", "retry_after"]
 
 MAX_WAIT = timedelta(days=7)  # the longest Retry-After (or cache lifetime) honoured
 _EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
@@ -41,6 +42,30 @@ def plausible_date(when: datetime | None, now: datetime | None = None) -> dateti
     except OverflowError:  # now + two years past year 9999
         return None
     return when
+
+
+def http_date(value: str | None) -> datetime | None:
+    """An HTTP-date (RFC 9110 5.6.7; also the obsolete forms), timezone-aware; None if it is none."""
+    if not value:
+        return None
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError, OverflowError):  # OverflowError: a 20-digit year
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def retry_after(value: str | None, now: datetime, server_date: str | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header, delay-seconds or an HTTP-date (RFC 9110
+    10.2.3), within [0, MAX_WAIT]: an HTTP-date is measured against the server's own Date header
+    when it sent one (clocks differ), else against `now`."""
+    value = (value or "").strip()
+    if value.isascii() and value.isdigit():  # str.isdigit alone takes "²", which float() refuses
+        return plausible_wait(float(value))
+    when = http_date(value)
+    if when is None:
+        return None
+    return plausible_wait((when - (http_date(server_date) or now)).total_seconds())
 
 
 def plausible_validator(value: str | None) -> str | None:

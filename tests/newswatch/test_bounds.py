@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newswatch.bounds import MAX_WAIT, plausible_date, plausible_validator, plausible_wait
+from newswatch.bounds import MAX_WAIT, http_date, plausible_date, plausible_validator, plausible_wait, retry_after
 
 NOW = datetime(2026, 12, 7, tzinfo=UTC)
 
@@ -42,3 +42,22 @@ def test_a_date_is_judged_near_the_end_of_the_calendar_without_overflow():
 ])
 def test_a_validator_that_no_header_can_carry_is_dropped(value, kept):
     assert plausible_validator(value) == (value if kept else None)
+
+
+@pytest.mark.parametrize(("value", "server_date", "seconds"), [
+    ("120", None, 120.0), (" 30 ", None, 30.0), ("²", None, None), ("soon", None, None), ("", None, None),
+    (None, None, None), ("99999999999999", None, MAX_WAIT.total_seconds()),
+    ("Mon, 07 Dec 2026 00:01:30 GMT", None, 90.0),
+    ("Mon, 07 Dec 2026 00:01:30 GMT", "Mon, 07 Dec 2026 00:01:00 GMT", 30.0),  # the server's clock counts
+    ("Sun, 06 Dec 2026 23:00:00 GMT", None, 0.0), ("Fri, 31 Dec 99999 23:59:59 GMT", None, None),
+])
+def test_one_retry_after_for_every_edge(value, server_date, seconds):
+    assert retry_after(value, NOW, server_date) == seconds
+
+
+@pytest.mark.parametrize(("value", "expected"), [
+    ("Mon, 07 Dec 2026 00:00:00 GMT", NOW), ("Monday, 07-Dec-26 00:00:00 GMT", NOW),
+    ("Mon Dec  7 00:00:00 2026", NOW), ("not a date", None), ("Mon, 07 Dec 99999999999999999999 00:00:00 GMT", None),
+])
+def test_an_http_date_in_any_of_its_forms(value, expected):
+    assert http_date(value) == expected
