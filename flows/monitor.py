@@ -33,7 +33,6 @@ from prefect.futures import PrefectFuture
 from prefect.utilities.annotations import quote
 
 from alerts.deliver import deliver
-from alerts.health import report_health
 from connectors import fetch_feeds_sync, fetch_pages_sync
 from flows import progress
 from flows.processes import POOL_THRESHOLD, WORKERS
@@ -44,7 +43,7 @@ from newswatch.contain import ItemFailure, contain, failure_of
 from newswatch.ingest import IngestCounts, ingest, plan
 from newswatch.matching import WatchIndex
 from newswatch.models import Failed, FetchResult, Page, SourceRequest
-from newswatch.poison import report_quarantined
+from newswatch.notices import report_health, report_quarantined
 from newswatch.reading import ReadFailure, Reading, read_all, read_safely
 from newswatch.reading import in_process as read_in_process
 from newswatch.store import articles, cycles, reading, session, sources, upgrade
@@ -217,7 +216,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     swept = triage_articles(quote(config), quote(index), now)
     progress.advance("matches", swept.matches)
     triaged.add(swept)
-    told = contain("health", "the quarantine notice", report_quarantined, config, now, utcnow())
+    told = contain("health", "the quarantine notice", report_quarantined, config, utcnow())
     outcomes = deliver_alerts(quote(config))
     failed_stages = sum(isinstance(outcome, ItemFailure) for outcome in (health, forgotten, told))
     summary = CycleSummary(

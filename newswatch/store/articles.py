@@ -155,6 +155,19 @@ def record_failure(session: Session, article_id: int, failure: ItemFailure, now:
     return article.stage == "quarantined"
 
 
+def mark_quarantine_told(session: Session, now: datetime) -> list[tuple[Article, str]]:
+    """(article, source name) of the quarantined articles no notice told of yet, marked told now.
+
+    A conditional update: workers marking at once each get only the rows they changed."""
+    told = session.execute(sa.update(Article).where(Article.stage == "quarantined", col(Article.told_at).is_(None))
+                           .values(told_at=now).returning(Article.id)).scalars().all()
+    if not told:
+        return []
+    query = (select(Article, Source.name).join(Source, col(Source.id) == col(Article.source_id))
+             .where(col(Article.id).in_(told)).order_by(col(Article.id)))
+    return [(article, name) for article, name in session.exec(query)]
+
+
 def failing(session: Session, limit: int = 1000) -> list[tuple[Article, str]]:
     """(article, source name) of the quarantined articles and those failing now, quarantined first."""
     query = (select(Article, Source.name).join(Source, col(Source.id) == col(Article.source_id))
@@ -172,7 +185,7 @@ def requeue(session: Session, ids: Collection[int] | None = None) -> int:
     found = list(session.exec(query))
     for article in found:
         article.stage = "fetched" if article.text is None else "extracted"
-        article.failures, article.failure_signature = 0, None
+        article.failures, article.failure_signature, article.told_at = 0, None, None
         session.add(article)
     session.flush()
     return len(found)

@@ -112,6 +112,7 @@ class Article(SQLModel, table=True):
     failure_signature: str | None = Field(default=None, sa_column=Column(sa.String(200)))
     last_failure: str | None = Field(default=None, sa_column=Column(sa.Text))
     failed_at: datetime | None = _when()
+    told_at: datetime | None = _when()  # quarantined, and a notice told the health channels so
 
 
 class ArticleKey(SQLModel, table=True):

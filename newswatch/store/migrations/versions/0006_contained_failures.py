@@ -21,6 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('failure_signature', sa.String(length=200), nullable=True))
         batch_op.add_column(sa.Column('last_failure', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('failed_at', newswatch.store.tables.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('told_at', newswatch.store.tables.UTCDateTime(), nullable=True))
     with op.batch_alter_table('sources', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unexpected_errors', sa.Integer(), server_default='0', nullable=False))
     with op.batch_alter_table('cycles', schema=None) as batch_op:
@@ -38,6 +39,7 @@ def downgrade() -> None:
     with op.batch_alter_table('sources', schema=None) as batch_op:
         batch_op.drop_column('unexpected_errors')
     with op.batch_alter_table('articles', schema=None) as batch_op:
+        batch_op.drop_column('told_at')
         batch_op.drop_column('failed_at')
         batch_op.drop_column('last_failure')
         batch_op.drop_column('failure_signature')

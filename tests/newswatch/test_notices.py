@@ -1,5 +1,6 @@
-"""Source-health alerts end to end: store state → a notice in the outbox → one message per
-channel (a local Slack endpoint, a local SMTP server), once, on SQLite and PostgreSQL."""
+"""Notices end to end: store state → a notice in the outbox → one message per channel (a local
+Slack endpoint, a local SMTP server), once, on SQLite and PostgreSQL: source health, and the
+articles a cycle quarantined."""
 
 from __future__ import annotations
 
@@ -8,13 +9,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlmodel import col, select
 
-from alerts import health as health_alerts
 from alerts.deliver import deliver
-from alerts.health import report_health
 from newswatch import config as configuration
+from newswatch import notices
+from newswatch.contain import ItemFailure
 from newswatch.models import Failed, Fetched
-from newswatch.store import db, deliveries, session, sources
+from newswatch.notices import report_health, report_quarantined
+from newswatch.store import articles, db, deliveries, session, sources
+from newswatch.store.articles import QUARANTINE_AFTER
+from newswatch.store.tables import Delivery, Notice
+from tests.newswatch.test_triage import configured
+from tests.newswatch.test_triage_containment import stored
 from tests.support.slack_server import Reply
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
@@ -114,7 +121,7 @@ def test_shards_reviewing_at_once_send_the_alert_once(config, slack_server, monk
     with session(config.database) as current:
         seen_before_the_other_marked = sources.health_states(current, ["a", "b"])
     report_health(config, NOW + timedelta(hours=7))
-    monkeypatch.setattr(health_alerts.sources, "health_states", lambda *_: seen_before_the_other_marked)
+    monkeypatch.setattr(notices.sources, "health_states", lambda *_: seen_before_the_other_marked)
     report_health(config, NOW + timedelta(hours=7))
     deliver(config.database, config.channels, NOW + timedelta(hours=7))
     deliver(config.database, config.channels, NOW + timedelta(hours=7))
@@ -134,3 +141,51 @@ def test_every_health_email_has_its_own_message_id(config, smtp_server):
     ids = [message["Message-ID"] for message in smtp_server.messages]
     assert len(ids) == 2 and len(set(ids)) == 2
     assert all(installation in i and "story-0" not in i for i in ids)
+
+
+# -- quarantine ------------------------------------------------------------------------------------
+
+FAILURE = ItemFailure("triage", "article", "OverflowError", "date value out of range")
+
+
+def quarantine(config, names: list[str], at) -> list[int]:
+    ids = stored(config, names)
+    with session(config.database) as current:
+        for article_id in ids:
+            for _ in range(QUARANTINE_AFTER):
+                articles.record_failure(current, article_id, FAILURE, at)
+    return ids
+
+
+def told(config) -> list[tuple[str, str, list[str]]]:
+    with session(config.database) as current:
+        return [(n.title, n.text, sorted(d.channel for d in current.exec(select(Delivery).where(
+                 Delivery.notice_id == n.id)))) for n in current.exec(select(Notice).where(
+                 col(Notice.key).startswith("quarantine:")))]
+
+
+def test_one_notice_names_the_articles_quarantined_since_the_last_on_every_health_channel(store):
+    config = configured(store).model_copy(update={"health": configured(store).health.model_copy(
+        update={"channels": ["log", "mail"]})})
+    quarantine(config, ["first"], NOW - timedelta(hours=1))
+    assert report_quarantined(config, NOW - timedelta(hours=1)) == 1  # an earlier cycle's: told then
+    quarantine(config, ["poison", "second"], NOW)
+    assert report_quarantined(config, NOW) == 2
+    assert report_quarantined(config, NOW) == 0  # a second shard, or the next cycle: nothing new to tell
+    (_, (title, text, channels)) = told(config)
+    assert title == f"newswatch quarantined 2 articles that failed {QUARANTINE_AFTER} cycles in a row"
+    assert "Idlib poison report" in text and "Idlib ceasefire holds" in text and "talks resume" not in text
+    assert "triage: unexpected OverflowError (date value out of range)" in text and "errors requeue" in text
+    assert channels == ["log", "mail"]
+
+
+def test_a_requeued_article_quarantined_again_is_told_again(store):
+    config = configured(store)
+    (article,) = quarantine(config, ["poison"], NOW)
+    assert report_quarantined(config, NOW) == 1
+    with session(config.database) as current:
+        articles.requeue(current, [article])
+        for _ in range(QUARANTINE_AFTER):
+            articles.record_failure(current, article, FAILURE, NOW + timedelta(hours=1))
+    assert report_quarantined(config, NOW + timedelta(hours=1)) == 1
+    assert len(told(config)) == 2
