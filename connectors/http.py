@@ -104,7 +104,7 @@ async def fetch_pages(
     async def fetch(index: int, url: str) -> Page:
         page = await contain_async("fetch", url, _fetch_page(fetcher, url))
         if isinstance(page, ItemFailure):
-            page = Page(url, error=page.describe())
+            page = Page(url, error=page.describe(), unexpected=True)
         if on_page is not None:
             contain("fetch", url, on_page, index, page)
         return page

@@ -156,8 +156,7 @@ def _read_pages(config: Config, batch: list[PageJob]) -> PageCounts:
     results = [_page_text(job, page, reading) for job, page, reading in zip(batch, pages, readings, strict=True)]
     progress.advance("articles", len(results))
     _POOL.settle(config, results, utcnow())
-    unexpected = sum(isinstance(r, ReadFailure) or (p.error is not None and ItemFailure.is_described(p.error))
-                     for p, r in zip(pages, readings, strict=True))
+    unexpected = sum(isinstance(r, ReadFailure) or p.unexpected for p, r in zip(pages, readings, strict=True))
     return PageCounts(len(batch), unexpected)
 
 

@@ -46,12 +46,6 @@ class ItemFailure:
         """The line a user reads: `triage: unexpected OverflowError (date value out of range)`."""
         return f"{self.stage}: unexpected {self.error_type} ({self.message})"
 
-    @staticmethod
-    def is_described(text: str) -> bool:
-        """Whether an error message is an ItemFailure's `describe()` (items whose error is a string)."""
-        stage, _, rest = text.partition(": unexpected ")
-        return bool(rest) and " " not in stage
-
 
 def failure_of(stage: str, item: str, error: BaseException) -> ItemFailure:
     """`error`, raised by `item`'s work at `stage`, as its failure; the traceback goes to the log."""

@@ -108,6 +108,7 @@ class Page:
     content_type: str | None = None
     body: bytes | None = None
     error: str | None = None
+    unexpected: bool = False  # the error is an exception no rule knew (newswatch.contain), counted as such
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newswatch.contain import ItemFailure, contain
 from newswatch.extract import extract
 from newswatch.matching import WatchIndex
 from newswatch.models import Document, Extracted, Hit
@@ -61,13 +62,11 @@ def read(body: bytes, url: str, title: str, language: str | None, metadata: bool
     return Reading(found, fingerprint(title, found.text, language).to_bytes(), text_hash(found.text), hits)
 
 
-def read_safely(*arguments) -> Reading | ReadFailure | None:
+def read_safely(body: bytes, url: str, *rest) -> Reading | ReadFailure | None:
     """`read`, with what it raises as the page's failure: one page's bytes that break a reader
     must not fail its batch, or the cycle, again every cycle (the page stays unread)."""
-    try:
-        return read(*arguments)
-    except Exception as error:  # noqa: BLE001 - whatever the readers raise on this page
-        return ReadFailure(f"extract: reading the page failed ({type(error).__name__}: {error})")
+    found = contain("extract", url, read, body, url, *rest)
+    return ReadFailure(found.describe()) if isinstance(found, ItemFailure) else found
 
 
 def read_all(pages: list[tuple]) -> list[Reading | ReadFailure | None]:

@@ -51,7 +51,7 @@ def test_a_page_that_raises_fails_alone_and_on_page_still_hears_of_it(server: Ba
     urls = [server.url("/article.html"), server.url("/article.html?boom"), server.url("/article.html")]
     seen: list[tuple[int, str | None]] = []
     pages = fetch_pages_sync(FAST, urls, on_page=lambda index, page: seen.append((index, page.error)))
-    assert pages[1] == Page(urls[1], error=BOOM)
+    assert pages[1] == Page(urls[1], error=BOOM, unexpected=True)
     assert pages[0].body and pages[2].body
     assert sorted(seen) == [(0, None), (1, BOOM), (2, None)]
 

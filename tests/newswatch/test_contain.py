@@ -54,13 +54,3 @@ def test_an_awaitable_is_contained_too():
 
     failure = asyncio.run(contain_async("fetch", "https://a.example/", fail()))
     assert failure.describe() == "fetch: unexpected OverflowError (days=1157407407)"
-
-
-@pytest.mark.parametrize(("text", "described"), [
-    ("triage: unexpected OverflowError (date value out of range)", True),
-    ("fetch: 404 not found", False),
-    ("extract: no article text found on the page", False),
-    ("a sentence: unexpected things happen", False),
-])
-def test_a_described_failure_is_recognised_in_an_error_string(text, described):
-    assert ItemFailure.is_described(text) is described
