@@ -239,15 +239,14 @@ class _Fetcher:
 
     async def _follow(self, url: httpx.URL, headers: dict[str, str], accept: tuple[str, ...]) -> _Got:
         seen = {str(url)}
-        for _hop in range(DEFAULTS["max_redirects"] + 1):
-            url = check_target(url)
+        for _hop in range(DEFAULTS["max_redirects"] + 1):  # `url` passed check_target (get, or the hop before)
             await self._policy.check_url(url)
             async with self._client.stream("GET", url, headers=headers) as response:
                 self._policy.check_peer(response)
                 location = response.headers.get("location")
                 if response.status_code not in _REDIRECTS or not location:
                     return await self._finish(response, accept)
-            url = url.join(location)
+            url = check_target(url.join(location))
             if str(url) in seen:
                 raise FetchError("redirects", f"fetch: redirect loop back to {url}")
             seen.add(str(url))
