@@ -276,6 +276,15 @@ class Chaos:
         end_leases(self.url)  # the next run starts a lease later
         return process
 
+    def finish(self) -> None:
+        """Runs without kills until one sends nothing and nothing is left to send (three at most)."""
+        for _ in range(3):
+            before = len(self.slack.requests)
+            self.run()
+            if len(self.slack.requests) == before and not scalar(
+                    self.url, "SELECT count(*) FROM deliveries WHERE status <> 'sent'"):
+                return
+
     def _count(self, point: Point) -> int:
         """Which request of its kind the point is, among those this run will make."""
         if TRIGGERS[point.stage] == "feed":
@@ -331,12 +340,7 @@ def test_kills_across_fetch_extract_triage_and_deliver_lose_and_double_nothing(t
                 chaos.run(point)
                 points.append(point)
                 print(f"wave {wave}: {point.label()}")
-        for _ in range(3):  # restarts without kills until nothing is left to send
-            before = len(slack.requests)
-            chaos.run()
-            if len(slack.requests) == before and not scalar(
-                    database, "SELECT count(*) FROM deliveries WHERE status <> 'sent'"):
-                break
+        chaos.finish()  # restarts without kills until nothing is left to send
         print(f"seed {SEED}: {sum(1 for p in points if p.shot)} kills, {chaos.runs} runs, "
               f"{len(slack.requests)} messages in {time.monotonic() - started:.0f}s")
         by_stage = Counter(p.stage for p in points if p.shot)
@@ -395,12 +399,7 @@ def test_postgresql_restarted_mid_cycle_fails_the_cycle_cleanly_and_the_next_del
                 chaos.run(point)
                 print(point.label())
                 assert point.shot is not None and "restarted" in point.shot.note, point.label()
-            for _ in range(3):
-                before = len(slack.requests)
-                chaos.run()
-                if len(slack.requests) == before and not scalar(
-                        database, "SELECT count(*) FROM deliveries WHERE status <> 'sent'"):
-                    break
+            chaos.finish()
             check_invariant(chaos, points)
     finally:
         ensure_postgres()
@@ -422,11 +421,6 @@ def test_kills_on_sqlite_lose_and_double_nothing(tmp_path, prefect_api):
         for point in points:
             chaos.run(point)
             print(f"sqlite: {point.label()}")
-        for _ in range(3):
-            before = len(slack.requests)
-            chaos.run()
-            if len(slack.requests) == before and not scalar(
-                    database, "SELECT count(*) FROM deliveries WHERE status <> 'sent'"):
-                break
+        chaos.finish()
         check_invariant(chaos, points)
         assert all(p.shot for p in points), "\n".join(p.label() for p in points)
