@@ -83,8 +83,6 @@ def broken_store(monkeypatch, source: str) -> None:
     monkeypatch.setattr(articles, "add_new", failing)
 
 
-
-
 def test_a_source_whose_articles_fail_to_store_is_failed_and_fetched_again_and_the_others_go_on(database, monkeypatch):
     config = configured(database, "bianet")
     plan(config, NOW)
