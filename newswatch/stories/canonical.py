@@ -4,9 +4,11 @@ Rules: scheme and host lower-cased, default ports and the fragment dropped, trac
 (utm_*, fbclid, gclid, …) removed, the remaining query sorted, AMP variants mapped to the plain
 page (`/amp` path segment, `amp=1`, `outputType=amp`, `.amp.html`, `.amp`), and AMP cache and
 viewer URLs (`…cdn.ampproject.org/c/s/…`, `google.com/amp/s/…`) to the page they serve. A page's own
-`<link rel="canonical">` or og:url, when known, is a second key for the same article. A string
-that is no valid URL (a port that is not a number, an unclosed IPv6 bracket) is kept as written:
-feeds and pages carry such links, and the page fetch reports them.
+`<link rel="canonical">` or og:url, when known, is a second key for the same article, but only
+where it is a plausible article address (`is_article_address`): a CMS that gives every page the
+site's home or a section page as its canonical URL would join all its articles in one story.
+A string that is no valid URL (a port that is not a number, an unclosed IPv6 bracket) is kept as
+written: feeds and pages carry such links, and the page fetch reports them.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-__all__ = ["canonical_url"]
+__all__ = ["canonical_url", "is_article_address"]
 
 _TRACKING = re.compile(
     r"^(utm_\w+|fbclid|gclid|dclid|gbraid|wbraid|msclkid|yclid|mc_cid|mc_eid|igshid|_ga|_gl|"
@@ -27,6 +29,34 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # www.google.com/amp/s/<host>/<path>; "s/" means the page is served over https
 _SERVED = r"/(s/)?([^/]+\.[^/]+)(/.*)?"
 _AMP_CACHE, _AMP_VIEWER = re.compile(r"/[cvi]" + _SERVED), re.compile(r"/amp" + _SERVED)
+
+
+# a last path segment that names a listing, not an article: /index.html, /home, /default.aspx
+_LISTING_NAMES = frozenset({"index", "default", "home", "main", "start", "latest", "news", "feed", "rss"})
+_DATE_PATH = re.compile(r"^/\d{4}(/\d{1,2}){0,2}/?$")  # an archive of a year, a month or a day
+
+
+def is_article_address(url: str) -> bool:
+    """Whether `url` could be one article's address, not a site's root, a section or an archive.
+
+    An article's last path segment is a slug or an id: a digit (outside a bare date archive), three
+    words or more (`turkish-soldiers-killed`), or 20 characters or more; a root or a section
+    (`/`, `/world/`, `/news/europe`, `/middle-east/`, `/index.html`, `/2020/02/`) is not. A query
+    with a number in it (`/?p=123`, `/article.php?id=9`) names an item on any path."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    if any(char.isdigit() for char in parts.query):
+        return True
+    segments = [segment for segment in parts.path.split("/") if segment]
+    if not segments or _DATE_PATH.match(parts.path):
+        return False
+    stem = segments[-1].rsplit(".", 1)[0].lower()
+    if stem in _LISTING_NAMES:
+        return False
+    words = [word for word in re.split(r"[-_+]", stem) if word]
+    return any(char.isdigit() for char in stem) or len(words) >= 3 or len(stem) >= 20
 
 
 def canonical_url(url: str) -> str:

@@ -1,7 +1,8 @@
 """The identity keys of an article. Two articles sharing any key belong to one story.
 
-Keys: `url:` the canonical feed link, `url:` the page's own canonical URL, `text:` the normalised
-text hash. A stored link with a fragment is a feed item whose link other items share
+Keys: `url:` the canonical feed link, `url:` the page's own canonical URL where it is a
+plausible article address (`canonical.is_article_address`: not the site's home or a section,
+which a faulty CMS declares for every page), `text:` the normalised text hash. A stored link with a fragment is a feed item whose link other items share
 (`store.articles`): its key is `item:` that link, fragment and all, since the shared page is not
 its own. The store makes keys unique, so concurrent workers agree on the story. A key longer than
 KEY_LENGTH (a very long URL) keeps its start and gets its SHA-1 digest in place of the rest.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from hashlib import sha1
 
-from newswatch.stories.canonical import canonical_url
+from newswatch.stories.canonical import canonical_url, is_article_address
 
 __all__ = ["KEY_LENGTH", "story_keys"]
 
@@ -21,7 +22,7 @@ KEY_LENGTH = 500  # the store's key column holds 600
 def story_keys(url: str, page_canonical: str | None, digest: str | None) -> list[str]:
     """The keys of an article from its link, its page's canonical URL and its `text_hash`."""
     keys = [f"item:{url}" if "#" in url else f"url:{canonical_url(url)}"]
-    if page_canonical:
+    if page_canonical and is_article_address(page_canonical):
         keys.append(f"url:{canonical_url(page_canonical)}")
     if digest:
         keys.append(f"text:{digest}")

@@ -151,3 +151,28 @@ def test_items_sharing_one_link_are_each_an_article_read_from_the_feed_and_alert
     assert all(a.from_summary and a.text == summary for a, (_, _, summary) in zip(stored, LIVE_BLOG, strict=True))
     assert [article for _, _, article in alerts(config)] == first
     assert story_of(config, first[0]) != story_of(config, first[1])
+
+
+QUAKE = ("Earthquake shakes Idlib province overnight",
+         "A magnitude 5.1 earthquake shook Idlib province overnight, damaging homes in Harem and Salqin; "
+         "rescuers searched collapsed buildings in the morning and the White Helmets counted eleven injured. " * 3)
+RATE_CUT = ("Central bank cuts its main rate as Idlib refugees weigh on the economy",
+            "The central bank lowered its benchmark rate by 50 basis points to 10.25 percent on Thursday, citing "
+            "slowing growth and the cost of sheltering refugees from Idlib; the lira fell against the dollar. " * 3)
+
+
+def test_a_site_whose_pages_all_declare_its_home_page_canonical_does_not_join_them(database):
+    """Issue "One alert per story, never at the price of an event": a CMS fault made one story of a site."""
+    config = configured(database)
+    stories = []
+    for (title, text), at in ((QUAKE, NOW), (RATE_CUT, NOW + timedelta(days=26))):
+        with session(config.database) as current:
+            sources.sync(current, config.sources)
+            entry = FeedEntry("duvar", f"https://duvar.example/{at:%m%d}", None, title, "", published=at)
+            (article_id,) = articles.add_new(current, sources.ids_by_name(current)["duvar"], [entry], at)
+            articles.attach_text(current, [PageText(article_id, Extracted(
+                text=text, language="en", canonical_url="https://duvar.example/"))])
+        settle(config, build_index(config), [article_id], at)
+        stories.append(story_of(config, article_id))
+    assert stories[0] != stories[1]
+    assert len(alerts(config)) == 2  # each event alerts

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from newswatch.stories import canonical_url, story_keys, text_hash
+from newswatch.stories.canonical import is_article_address
 from newswatch.stories.keys import KEY_LENGTH
 
 
@@ -50,8 +51,32 @@ def test_short_texts_get_no_fingerprint():
 
 
 def test_story_keys_include_both_urls_and_the_text():
-    keys = story_keys("https://a.example/x?utm_source=rss", "https://b.example/y", text_hash(LONG))
-    assert keys == ["url:https://a.example/x", "url:https://b.example/y", f"text:{text_hash(LONG)}"]
+    keys = story_keys("https://a.example/x?utm_source=rss", "https://b.example/news/idlib-talks-resume",
+                      text_hash(LONG))
+    assert keys == ["url:https://a.example/x", "url:https://b.example/news/idlib-talks-resume",
+                    f"text:{text_hash(LONG)}"]
+
+
+@pytest.mark.parametrize("url, article", [
+    ("https://site.example/", False), ("https://site.example", False), ("https://site.example/world/", False),
+    ("https://site.example/news/europe", False), ("https://site.example/middle-east/", False),
+    ("https://site.example/index.html", False), ("https://site.example/home", False),
+    ("https://site.example/2020/02/27/", False), ("https://site.example/2020/02", False), ("not a url [", False),
+    ("https://site.example/2020/02/27/turkish-soldiers-killed", True),
+    ("https://www.bbc.co.uk/news/world-europe-51662140", True), ("https://site.example/article/12345", True),
+    ("https://apnews.com/article/0b5c6f9e2a", True), ("https://site.example/?p=123", True),
+    ("https://site.example/read.php?id=9", True), ("https://site.example/erdogan_putin_talks", True),
+    ("https://site.example/eenbijzonderlangewoordvoorartikel", True),
+])
+def test_an_article_address_is_told_from_a_root_a_section_or_an_archive(url, article):
+    assert is_article_address(url) is article
+
+
+@pytest.mark.parametrize("declared", ["https://site.example/", "https://site.example/world/",
+                                      "https://site.example/2020/02/"])
+def test_a_page_that_declares_a_listing_as_its_canonical_url_gets_no_key_from_it(declared):
+    assert story_keys("https://site.example/quake-hits-the-coast", declared, None) == [
+        "url:https://site.example/quake-hits-the-coast"]
 
 
 def test_an_item_whose_link_others_share_is_keyed_by_its_own_link_fragment_and_all():
