@@ -193,6 +193,53 @@ def match(files: list[Path] = typer.Argument(..., help="HTML or text files."),
 
 
 @app.command()
+def relate(files: list[Path] = typer.Argument(..., help="HTML or text files, in pairs: A B [C D ...]."),
+           hours: float = typer.Option(0.0, "--hours", help="How many hours apart the two reports are."),
+           language: str | None = typer.Option(None, "--language", help="The reports' language, where they "
+                                                                          "do not say it."),
+           config: Path | None = ConfigOption) -> None:
+    """Print, per pair, what the story stage decides for two reports that far apart, as one JSON line."""
+    _use(config)
+    from dataclasses import replace
+
+    from newswatch.documents import read_document
+    from newswatch.stories.pair import decide
+
+    if len(files) % 2:
+        err.print("relate: give the files in pairs (A B [C D ...])")
+        raise typer.Exit(2)
+    window = _story_window() / 3600
+    failed = False
+    for a, b in zip(files[::2], files[1::2], strict=True):
+        try:
+            first, second = (read_document(path) for path in (a, b))
+        except OSError as error:
+            err.print(f"relate: cannot read {error.filename}: {error.strerror}")
+            failed = True
+            continue
+        if language:
+            first, second = (replace(d, language=d.language or language) for d in (first, second))
+        found = decide(first, second, hours, window)
+        print(json.dumps({"a": str(a), "b": str(b), "relation": found.relation, "score": found.score,
+                          "evidence": found.evidence}, ensure_ascii=False), flush=True)
+    raise typer.Exit(1 if failed else 0)
+
+
+def _story_window() -> float:
+    """The configuration's story window in seconds; the default one where it does not load (relate
+    needs no sources or secrets), said on stderr."""
+    from newswatch.config.schema import StorySettings
+
+    try:
+        return configuration.load(State.config_path).stories.window.total_seconds()
+    except ConfigError as error:
+        default = StorySettings().window
+        err.print(f"relate: {State.config_path} does not load ({len(error.problems)} problems): "
+                  f"the default story window, {default.total_seconds() / 3600:.0f} h")
+        return default.total_seconds()
+
+
+@app.command()
 def demo(port: int = typer.Option(DEMO_PORT, help="Port of the local server replaying seeds/."),
          seeds: Path = typer.Option(Path("seeds"), help="The seeds folder to replay."),
          reset: bool = typer.Option(False, help="Forget earlier demo runs first.")) -> None:
