@@ -245,8 +245,6 @@ def attach_text(session: Session, results: Iterable[PageText]) -> None:
 
 def since(session: Session, moment: datetime, limit: int = 100_000) -> list[tuple[Article, str]]:
     """(article, source name) of the articles fetched or published since `moment`, newest first."""
-    from newswatch.store.tables import Source
-
     query = (select(Article, Source.name).join(Source, col(Source.id) == col(Article.source_id))
              .where(col(Article.text).is_not(None))
              .where((col(Article.fetched_at) >= moment) | (col(Article.published_at) >= moment))
