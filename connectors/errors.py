@@ -53,6 +53,7 @@ import httpx
 
 from newswatch.bounds import retry_after
 from newswatch.config.units import format_duration
+from newswatch.contain import one_line
 from newswatch.models import Failed, FetchErrorKind
 
 __all__ = ["FeedParseError", "FetchError", "classify", "retry_after_seconds"]
@@ -129,7 +130,7 @@ def _classify_exception(exc: BaseException, timeout: timedelta | None) -> FetchE
     if isinstance(exc, UnicodeEncodeError) and exc.encoding in ("ascii", "latin-1"):
         return FetchError("http", f"fetch: invalid request header ({exc})")
     if isinstance(exc, (httpx.InvalidURL, UnicodeError, OverflowError)):
-        return FetchError("http", f"fetch: invalid URL ({_one_line(exc)})")
+        return FetchError("http", f"fetch: invalid URL ({one_line(exc, 300)})")
     if isinstance(exc, zlib.error):
         return FetchError("http", f"fetch: corrupt compressed body ({exc})")
     return None
@@ -149,10 +150,6 @@ def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> 
     """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 10.2.3),
     within [0, MAX_WAIT]."""
     return retry_after(headers.get("retry-after"), now or datetime.now(timezone.utc), headers.get("date"))
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split())[:300] or type(exc).__name__
 
 
 def _phrase(response: httpx.Response) -> str:

@@ -89,7 +89,7 @@ def _strip(value: str) -> str:
     return "".join(parser.parts)
 
 
-def utc(value: time.struct_time | datetime | str | None, now: datetime | None = None) -> datetime | None:
+def utc(value: time.struct_time | datetime | str | None) -> datetime | None:
     """A plausible timezone-aware UTC datetime from a struct_time (UTC), a datetime or a date string."""
     if value is None or value == "":
         return None
@@ -100,7 +100,7 @@ def utc(value: time.struct_time | datetime | str | None, now: datetime | None = 
             value = _parse_date(value.strip())
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
-        return plausible_date(value.astimezone(timezone.utc), now)
+        return plausible_date(value.astimezone(timezone.utc))
     except (TypeError, ValueError, OverflowError):  # OverflowError: year 1 east of UTC, 9999 west
         return None
 

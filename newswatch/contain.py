@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
-__all__ = ["ItemFailure", "contain", "contain_async", "failure_of"]
+__all__ = ["ItemFailure", "contain", "contain_async", "failure_of", "one_line"]
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -47,9 +47,14 @@ class ItemFailure:
         return f"{self.stage}: unexpected {self.error_type} ({self.message})"
 
 
+def one_line(error: BaseException, chars: int = _MESSAGE_CHARS) -> str:
+    """An exception's message on one line, at most `chars` long; its type's name if it says nothing."""
+    return " ".join(str(error).split())[:chars] or type(error).__name__
+
+
 def failure_of(stage: str, item: str, error: BaseException) -> ItemFailure:
     """`error`, raised by `item`'s work at `stage`, as its failure; the traceback goes to the log."""
-    message = " ".join(str(error).split())[:_MESSAGE_CHARS] or type(error).__name__
+    message = one_line(error)
     log.error("%s: %s failed: %s: %s", stage, item, type(error).__name__, message, exc_info=error)
     return ItemFailure(stage, item, type(error).__name__, message)
 
