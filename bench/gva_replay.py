@@ -260,6 +260,7 @@ class Stored:
     published: datetime | None
     joined_by: str | None
     join_reason: str | None
+    document: object  # the Document the pipeline matched, for the story stage's decision on a pair
 
 
 def read_store(config_path: Path) -> tuple[dict[str, Stored], int, list[str]]:
@@ -277,10 +278,10 @@ def read_store(config_path: Path) -> tuple[dict[str, Stored], int, list[str]]:
     found: dict[str, Stored] = {}
     with reading(database) as current:
         for article, source in current.exec(select(Article, Source.name).join(Source)):
-            hits = index.match(Document(article.title, article.text or "", article.language, source))
+            document = Document(article.title, article.text or "", article.language, source)
             found[article.url.rsplit("/", 1)[-1].removesuffix(".html")] = Stored(
-                article.story_id, bool(hits), article.from_summary, article.published_at, article.joined_by,
-                article.join_reason)
+                article.story_id, bool(index.match(document)), article.from_summary, article.published_at,
+                article.joined_by, article.join_reason, document)
         stories = len(current.exec(select(Story.id)).all())
         unsent = [f"{d.id}: {d.status} {d.last_error}" for d in current.exec(select(Delivery))
                   if d.status != "sent"]
@@ -306,7 +307,7 @@ def report(reports: list[Report], scratch: Path, failures: list[str], seconds: f
     matched = {i for r in matching for i in r.incidents}
     told = {i for r in alerted for i in r.incidents}
     hidden = sorted(matched - told, key=lambda i: min(r.published for r in matching if i in r.incidents))
-    repeated, again = _repeats(alerted)
+    repeated, again, pairs = _repeats(alerted)
 
     years = sorted({r.published.year for r in reports})
     rows = [("reports", lambda y: sum(r.published.year == y for r in reports)),
@@ -332,6 +333,7 @@ def report(reports: list[Report], scratch: Path, failures: list[str], seconds: f
     print(f"reports not stored {len(unread)}, read from the feed summary {sum(s.from_summary for s in stored.values())}, "
           f"publication time not the feed's {len(shifted)}; joined by: "
           + ", ".join(f"{k} {v}" for k, v in Counter(s.joined_by for s in stored.values()).most_common()))
+    _explain_repeats(pairs, stored)
     _list_hidden(hidden, matching, stored, alert_of_story)
     for line in failures + unsent + [f"lost: {r.doc_id} {r.published:%Y-%m-%d} story {stored[r.doc_id].story_id}"
                                      for r in lost] + [f"not stored: {r.doc_id}" for r in unread]:
@@ -339,18 +341,40 @@ def report(reports: list[Report], scratch: Path, failures: list[str], seconds: f
     return len(lost) + len(unread) + len(unsent)
 
 
-def _repeats(alerted: list[Report]) -> tuple[list[Report], set[str]]:
-    """Alerts naming an incident already alerted less than WINDOW before; incidents alerted twice within it."""
-    last: dict[str, datetime] = {}
-    repeated, again = [], set()
+def _repeats(alerted: list[Report]) -> tuple[list[Report], set[str], list[tuple[Report, Report]]]:
+    """Alerts naming an incident already alerted less than WINDOW before; incidents alerted twice
+    within it; (earlier alert, repeat) pairs."""
+    last: dict[str, Report] = {}
+    repeated, again, pairs = [], set(), []
     for r in sorted(alerted, key=lambda r: r.published):
-        close = [i for i in r.incidents if i in last and r.published - last[i] < WINDOW]
+        close = [i for i in r.incidents if i in last and r.published - last[i].published < WINDOW]
         if close:
             repeated.append(r)
             again.update(close)
+            pairs.append((last[close[0]], r))
         for i in r.incidents:
-            last[i] = r.published
-    return repeated, again
+            last[i] = r
+    return repeated, again, pairs
+
+
+def _explain_repeats(pairs: list[tuple[Report, Report]], stored: dict[str, Stored]) -> None:
+    """Why repeats were not joined: hours apart, and the story stage's decision for the pair now."""
+    from newswatch.stories.pair import decide
+
+    if not pairs:
+        return
+    spans, decisions = Counter(), Counter()
+    for first, repeat in pairs:
+        hours = (repeat.published - first.published).total_seconds() / 3600
+        spans[f"{int(hours // 12) * 12}–{int(hours // 12) * 12 + 12} h"] += 1
+        decision = decide(stored[first.doc_id].document, stored[repeat.doc_id].document, hours,
+                          WINDOW.total_seconds() / 3600)
+        decisions[decision.relation if decision.relation != "unrelated" else
+                  f"unrelated (score {'< 0.5' if decision.score < 0.5 else '≥ 0.5'})"] += 1
+    print("repeated alerts, hours after the incident's earlier alert: "
+          + ", ".join(f"{k} {v}" for k, v in sorted(spans.items(), key=lambda kv: int(kv[0].split("–")[0]))))
+    print("  the story stage's decision for (earlier alert, repeat) as a pair: "
+          + ", ".join(f"{k} {v}" for k, v in decisions.most_common()))
 
 
 def _list_hidden(hidden, matching, stored, alert_of_story) -> None:
