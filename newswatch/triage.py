@@ -33,6 +33,7 @@ from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
+from newswatch.stories.keys import checked_keys
 from newswatch.stories.updates import new_names
 
 __all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "settle", "settle_in_process",
@@ -207,22 +208,53 @@ def settle_stories(current, config: Config, claimed: list[Article], found: dict[
                    now: datetime) -> dict[int, tuple[int, bool]]:
     """Put each article in a story: article id → (story id, is the story new).
 
-    Exact keys first (same URL, same text); else the closest related recent article's story. In
-    order, each article seeing the batch's earlier ones. Call under `stories.lock`.
+    Exact keys first (same URL, same text within the window, a declared canonical URL claimed by
+    a like text); else the closest related recent article's story. In order, each article seeing
+    the batch's earlier ones; each records how it joined. Call under `stories.lock`.
     """
     batch = [Pending(a, story_keys(a.url, a.canonical_url, a.content_hash), found[a.id].lookup_keys,
-                     a.published_at or a.fetched_at) for a in claimed]
+                     a.published_at or a.fetched_at, checked_keys(a.url, a.canonical_url)) for a in claimed]
     ledger = Ledger(current, batch, config.stories.window)
+    window = config.stories.window.total_seconds() / 3600
     for pending in batch:
         article_print = found[pending.article.id]
-        story = ledger.owner(pending.keys)
+        story, joined = _by_key(ledger, pending, article_print, window)
         if story is None:
-            candidates = [cluster.Candidate(story_id, _decoded(data), abs((pending.at - moment).total_seconds()) / 3600)
-                          for story_id, data, moment in ledger.candidates(pending.lookup_keys, pending.at)]
-            chosen = cluster.choose(article_print, candidates, config.stories.window.total_seconds() / 3600)
-            story = chosen[0] if chosen else None
-        ledger.settle(pending, story, pending.article.fingerprint or article_print.to_bytes())
+            candidates = [cluster.Candidate(story_id, _decoded(data), _hours(pending.at, moment), article_id)
+                          for article_id, story_id, data, moment in ledger.candidates(pending.lookup_keys, pending.at)]
+            chosen = cluster.choose(article_print, candidates, window)
+            if chosen:
+                candidate, relation = chosen
+                story, joined = candidate.story_id, (relation.kind, _joined(relation, candidate.article_id))
+        ledger.settle(pending, story, pending.article.fingerprint or article_print.to_bytes(), joined)
     return ledger.write(now)
+
+
+def _by_key(ledger: Ledger, pending: Pending, article_print: similarity.Fingerprint,
+            window: float) -> tuple[int | None, tuple[str, str]]:
+    """The story an exact key puts the article in (a checked key only for a like text), and why."""
+    owned = ledger.owned([k for k in pending.keys if k not in pending.checked], pending.at)
+    if owned:
+        story = ledger.owner(owned)
+        return story, ("key", f"shares {next(k for k, s in owned.items() if s == story)}")
+    for key in pending.checked:
+        claim = ledger.claimer(key)
+        if claim is None:
+            continue
+        story, article_id, data, moment = claim
+        relation = similarity.relate(article_print, _decoded(data), _hours(pending.at, moment), window)
+        if relation.kind != "unrelated":
+            return story, ("key", f"shares {key} with a like text ({_joined(relation, article_id)})")
+    return None, ("new", "no earlier report shares a key or relates to it")
+
+
+def _joined(relation: similarity.Relation, article_id: int | None) -> str:
+    what = "a copy of" if relation.kind == "duplicate" else "the same event as"
+    return f"{what} article {article_id}: {relation.reason}"
+
+
+def _hours(at: datetime, moment: datetime) -> float:
+    return abs((at - moment).total_seconds()) / 3600
 
 
 # an article settled now is a candidate again and again within the cycle: one decoding serves all

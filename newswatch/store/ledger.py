@@ -8,7 +8,10 @@ round trip through SQLAlchemy costs more than the story decision itself.
 
 Rules (the same as deciding article by article against the store):
 - an exact key (URL, text hash) belongs to the story that owns it; among several owners, the
-  oldest story wins;
+  oldest story wins. A key of an EXPIRING kind (a text hash: a recurring text such as a weekly
+  notice is a new story each time) holds only within the window of the article that claimed it,
+  which a later article then claims again; a CHECKED key (a page's declared canonical URL, which a
+  faulty CMS gives every page) is the caller's to confirm against the claimer's text (`claimer`);
 - candidates are the recent articles sharing a fuzzy key within the window of the article's
   time, most shared keys first, then oldest article, at most `limit`;
 - a new story claims its keys, and the `story_keys` primary key is the arbiter: when another
@@ -29,6 +32,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from itertools import islice
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -36,7 +40,9 @@ from sqlmodel import Session
 from newswatch.store._sql import in_lists, insert_all, insert_ignore
 from newswatch.store.tables import Article, ArticleKey, Story, StoryKey
 
-__all__ = ["Ledger", "Pending"]
+__all__ = ["EXPIRING", "Ledger", "Pending"]
+
+EXPIRING = ("text:",)
 
 _EARLIEST = datetime.min.replace(tzinfo=UTC)
 _LATEST = datetime.max.replace(tzinfo=UTC)
@@ -44,12 +50,23 @@ _LATEST = datetime.max.replace(tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Pending:
-    """An article to settle: its exact keys, fuzzy lookup keys and time."""
+    """An article to settle: its exact keys (`checked`: those of them the caller confirms with
+    `claimer`), fuzzy lookup keys and time."""
 
     article: Article
     keys: list[str]
     lookup_keys: list[str]
     at: datetime
+    checked: tuple[str, ...] = ()
+
+
+class Claim(NamedTuple):
+    """Who holds a story key: the story, and the article that claimed it and its time (None for
+    keys claimed before the store recorded them)."""
+
+    story: int
+    article_id: int | None
+    at: datetime | None
 
 
 @dataclass
@@ -68,7 +85,7 @@ class Ledger:
 
     def __init__(self, session: Session, batch: list[Pending], window: timedelta, limit: int = 30) -> None:
         self._session, self._window, self._limit = session, window, limit
-        self._owners: dict[str, int] = _owners(session, {k for p in batch for k in p.keys})
+        self._owners: dict[str, Claim] = _owners(session, {k for p in batch for k in p.keys})
         self._postings: dict[str, list[tuple[int, datetime]]] = defaultdict(list)
         self._story_of: dict[int, int] = {}  # article id → story (of the store or provisional)
         self._prints: dict[int, bytes] = {}
@@ -76,18 +93,36 @@ class Ledger:
         self._joined: Counter[int] = Counter()  # stored story → articles of this batch joining it
         self._settled: list[tuple[Article, int]] = []
         self._key_rows: list[dict] = []
-        self._claims: dict[str, int] = {}  # key → story, for keys no story owned before
+        self._claims: dict[str, Claim] = {}  # keys no story owned before
+        self._reclaims: dict[str, Claim] = {}  # expired keys, claimed again
         self._read_candidates(batch)
+        self._read_claimers(batch)
 
-    def owner(self, keys: Iterable[str]) -> int | None:
+    def owned(self, keys: Iterable[str], at: datetime | None = None) -> dict[str, int]:
+        """key → owning story, for those of `keys` a story holds (at `at`: not expired)."""
+        return {k: claim.story for k in keys if (claim := self._owners.get(k)) and not self._expired(k, claim, at)}
+
+    def owner(self, keys: Iterable[str], at: datetime | None = None) -> int | None:
         """The story owning any of `keys`: a stored one (the oldest) before one of the batch."""
-        owners = {self._owners[k] for k in keys if k in self._owners}
+        owners = set(self.owned(keys, at).values())
         return min(owners, key=lambda story: (story < 0, abs(story))) if owners else None
 
-    def candidates(self, lookup_keys: Iterable[str], at: datetime) -> list[tuple[int, bytes, datetime]]:
-        """(story, fingerprint, time) of the best articles sharing a fuzzy key within `at`'s window."""
-        return [(self._story_of[a], self._prints[a], moment)
+    def claimer(self, key: str) -> tuple[int, int, bytes, datetime] | None:
+        """(story, article, fingerprint, time) of the article that claimed `key`, when known."""
+        claim = self._owners.get(key)
+        if claim is None or claim.article_id is None or claim.at is None or claim.article_id not in self._prints:
+            return None
+        return claim.story, claim.article_id, self._prints[claim.article_id], claim.at
+
+    def candidates(self, lookup_keys: Iterable[str], at: datetime) -> list[tuple[int, int, bytes, datetime]]:
+        """(article, story, fingerprint, time) of the best articles sharing a fuzzy key within
+        `at`'s window."""
+        return [(a, self._story_of[a], self._prints[a], moment)
                 for a, moment in self._ranked(lookup_keys, at, self._limit)]
+
+    def _expired(self, key: str, claim: Claim, at: datetime | None) -> bool:
+        return (at is not None and claim.at is not None and key.startswith(EXPIRING)
+                and abs(at - claim.at) > self._window)
 
     def _ranked(self, lookup_keys: Iterable[str], at: datetime, limit: int) -> list[tuple[int, datetime]]:
         """(article id, time) of the best `limit` articles sharing a key: most keys, then oldest."""
@@ -101,11 +136,15 @@ class Ledger:
         ranked = sorted(shared, key=lambda article_id: (-shared[article_id], article_id))
         return [(article_id, moments[article_id]) for article_id in islice(ranked, limit)]
 
-    def settle(self, pending: Pending, story: int | None, fingerprint: bytes | None) -> int:
+    def settle(self, pending: Pending, story: int | None, fingerprint: bytes | None,
+               joined: tuple[str, str] | None = None) -> int:
         """Put the article in `story`, or a new story when None; the story (provisional if new).
 
-        Without a fingerprint the article is never a later one's candidate."""
+        `joined`: how it came in (kind, reason), recorded with the article. Without a fingerprint
+        the article is never a later one's candidate."""
         article = pending.article
+        if joined is not None:
+            article.joined_by, article.join_reason = joined
         if story is None:
             story = -(len(self._new) + 1)
             self._new[story] = _New(article.title, article.id)
@@ -114,8 +153,15 @@ class Ledger:
         else:
             self._joined[story] += 1
         for key in pending.keys:
-            if key not in self._owners:
-                self._owners[key] = self._claims[key] = story
+            claim, mine = self._owners.get(key), Claim(story, article.id, pending.at)
+            if claim is None:
+                self._owners[key] = self._claims[key] = mine
+            elif self._expired(key, claim, pending.at):
+                self._owners[key] = mine
+                if key in self._claims:  # claimed earlier in this batch: still an insert
+                    self._claims[key] = mine
+                else:
+                    self._reclaims[key] = mine
         self._settled.append((article, story))
         if fingerprint is None:
             return story
@@ -165,6 +211,12 @@ class Ledger:
         wanted = {article_id for p in batch for article_id, _ in self._ranked(p.lookup_keys, p.at, self._limit)}
         self._prints.update(_fingerprints(self._session, wanted))
 
+    def _read_claimers(self, batch: list[Pending]) -> None:
+        """The fingerprints of the stored articles that claimed the batch's checked keys."""
+        claimers = {claim.article_id for p in batch for key in p.checked
+                    if (claim := self._owners.get(key)) and claim.article_id is not None}
+        self._prints.update(_fingerprints(self._session, claimers - self._prints.keys()))
+
     def _insert_stories(self, now: datetime) -> dict[int, int]:
         if not self._new:
             return {}
@@ -175,13 +227,22 @@ class Ledger:
         return dict(zip(self._new, inserted.scalars(), strict=True))
 
     def _claim_keys(self, final: dict[int, int]) -> set[int]:
-        """Insert the keys no story owned before; the batch's new stories that lost a key."""
-        for key, story in self._claims.items():
-            if story < 0:
-                self._new[story].keys.append(key)
-        rows = [{"key": key, "story_id": final[story]} for key, story in self._claims.items()]
-        claimed = set(insert_ignore(self._session, StoryKey.__table__, rows, returning=StoryKey.__table__.c.key))
-        return {story for key, story in self._claims.items() if key not in claimed and story < 0}
+        """Claim the expired keys again and insert the keys no story owned before; the batch's new
+        stories that lost a key to another worker."""
+        table = StoryKey.__table__
+        if self._reclaims:
+            again = (table.update().where(table.c.key == sa.bindparam("k"))
+                     .values(story_id=sa.bindparam("story"), article_id=sa.bindparam("article"), at=sa.bindparam("moment")))
+            self._session.connection().execute(again, [
+                {"k": key, "story": final[c.story], "article": c.article_id, "moment": c.at}
+                for key, c in self._reclaims.items()])
+        for key, claim in self._claims.items():
+            if claim.story < 0:
+                self._new[claim.story].keys.append(key)
+        rows = [{"key": key, "story_id": final[c.story], "article_id": c.article_id, "at": c.at}
+                for key, c in self._claims.items()]
+        claimed = set(insert_ignore(self._session, table, rows, returning=table.c.key))
+        return {c.story for key, c in self._claims.items() if key not in claimed and c.story < 0}
 
     def _hand_over(self, story_id: int, new: _New) -> int:
         """Drop `story_id` for the other worker's story owning one of its keys; that story's id."""
@@ -204,10 +265,12 @@ class Ledger:
         self._session.connection().execute(grow, [{"story": s, "joined": n} for s, n in self._joined.items()])
 
 
-def _owners(session: Session, keys: set[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
+def _owners(session: Session, keys: set[str]) -> dict[str, Claim]:
+    found: dict[str, Claim] = {}
+    table = StoryKey.__table__
     for chunk in in_lists(session, sorted(keys)):
-        found.update(session.execute(sa.select(StoryKey.key, StoryKey.story_id).where(StoryKey.key.in_(chunk))).all())
+        query = sa.select(table.c.key, table.c.story_id, table.c.article_id, table.c.at).where(table.c.key.in_(chunk))
+        found.update((key, Claim(story, article, at)) for key, story, article, at in session.execute(query))
     return found
 
 

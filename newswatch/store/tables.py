@@ -85,6 +85,10 @@ class StoryKey(SQLModel, table=True):
     __tablename__ = "story_keys"
     key: str = Field(sa_column=Column(sa.String(600), primary_key=True))
     story_id: int = Field(foreign_key="stories.id", index=True)
+    # who claimed the key and when (None: claimed before 0008): a text key expires with the story
+    # window, a page's declared canonical URL holds only for a text like the claimer's (ledger)
+    article_id: int | None = None
+    at: datetime | None = _when()
 
 
 class Article(SQLModel, table=True):
@@ -113,6 +117,8 @@ class Article(SQLModel, table=True):
     last_failure: str | None = Field(default=None, sa_column=Column(sa.Text))
     failed_at: datetime | None = _when()
     told_at: datetime | None = _when()  # quarantined, and a notice told the health channels so
+    joined_by: str | None = Field(default=None, max_length=20)  # new | key | duplicate | same_event
+    join_reason: str | None = Field(default=None, sa_column=Column(sa.Text))
 
 
 class ArticleKey(SQLModel, table=True):

@@ -21,12 +21,13 @@ class Candidate:
     story_id: int
     fingerprint: Fingerprint
     hours_apart: float | None
+    article_id: int | None = None
 
 
 def choose(article: Fingerprint, candidates: list[Candidate],
-           window_hours: float = WINDOW_HOURS) -> tuple[int, Relation] | None:
-    """(story id, relation) of the best related candidate, or None: a new story."""
-    best: tuple[tuple[int, float], int, Relation] | None = None
+           window_hours: float = WINDOW_HOURS) -> tuple[Candidate, Relation] | None:
+    """The best related candidate and its relation, or None: a new story."""
+    best: tuple[tuple[int, float], Candidate, Relation] | None = None
     for candidate in candidates:
         relation = relate(article, candidate.fingerprint, candidate.hours_apart, window_hours)
         rank = _RANK.get(relation.kind)
@@ -34,5 +35,5 @@ def choose(article: Fingerprint, candidates: list[Candidate],
             continue
         order = (rank, relation.score)
         if best is None or order > best[0]:
-            best = (order, candidate.story_id, relation)
+            best = (order, candidate, relation)
     return None if best is None else (best[1], best[2])

@@ -161,18 +161,61 @@ RATE_CUT = ("Central bank cuts its main rate as Idlib refugees weigh on the econ
             "slowing growth and the cost of sheltering refugees from Idlib; the lira fell against the dollar. " * 3)
 
 
+def declaring(config: Config, url: str, article: tuple[str, str], at: datetime, canonical: str | None = None) -> int:
+    """An article at `url` whose page declares `canonical`, triaged at `at`; its id."""
+    title, text = article
+    with session(config.database) as current:
+        sources.sync(current, config.sources)
+        entry = FeedEntry("duvar", url, None, title, "", published=at)
+        (article_id,) = articles.add_new(current, sources.ids_by_name(current)["duvar"], [entry], at)
+        articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en", canonical_url=canonical),
+                                                None, None, text_hash(text))])
+    settle(config, build_index(config), [article_id], at)
+    return article_id
+
+
 def test_a_site_whose_pages_all_declare_its_home_page_canonical_does_not_join_them(database):
     """Issue "One alert per story, never at the price of an event": a CMS fault made one story of a site."""
     config = configured(database)
-    stories = []
-    for (title, text), at in ((QUAKE, NOW), (RATE_CUT, NOW + timedelta(days=26))):
-        with session(config.database) as current:
-            sources.sync(current, config.sources)
-            entry = FeedEntry("duvar", f"https://duvar.example/{at:%m%d}", None, title, "", published=at)
-            (article_id,) = articles.add_new(current, sources.ids_by_name(current)["duvar"], [entry], at)
-            articles.attach_text(current, [PageText(article_id, Extracted(
-                text=text, language="en", canonical_url="https://duvar.example/"))])
-        settle(config, build_index(config), [article_id], at)
-        stories.append(story_of(config, article_id))
-    assert stories[0] != stories[1]
+    first = declaring(config, "https://duvar.example/0225", QUAKE, NOW, "https://duvar.example/")
+    later = declaring(config, "https://duvar.example/0322", RATE_CUT, NOW + timedelta(days=26), "https://duvar.example/")
+    assert story_of(config, first) != story_of(config, later)
     assert len(alerts(config)) == 2  # each event alerts
+
+
+def test_a_declared_canonical_article_address_joins_only_a_like_text(database):
+    """A CMS declaring one article's address for others (a plausible article address, so the
+    address check passes) must not fold a different event into that article's story."""
+    config = configured(database)
+    declared = "https://duvar.example/2020/02/25/earthquake-shakes-idlib-province"
+    first = declaring(config, declared, QUAKE, NOW)
+    other = declaring(config, "https://duvar.example/2020/02/26/rate-cut", RATE_CUT, NOW + timedelta(hours=20),
+                      declared)
+    amp = declaring(config, "https://duvar.example/amp/quake", (QUAKE[0], QUAKE[1] + " Updated."),
+                    NOW + timedelta(hours=30), declared)
+    assert story_of(config, other) != story_of(config, first)
+    assert story_of(config, amp) == story_of(config, first)
+    with session(config.database) as current:
+        assert current.get(Article, other).joined_by == "new"
+        joined = current.get(Article, amp)
+        assert joined.joined_by == "key" and f"url:{declared}" in joined.join_reason
+        assert f"article {first}" in joined.join_reason
+    assert [article for _, _, article in alerts(config)] == [first, other]
+
+
+def test_the_same_text_is_one_story_within_the_window_and_a_new_one_after_it(database):
+    """A text key expires with the story window: a notice repeated word for word a month later is
+    news again, while a copy within the window joins by the key."""
+    config = configured(database)
+    notice = ("Idlib crossing hours", "The Idlib border crossing is open from 8 a.m. to 4 p.m. for aid convoys; "
+              "drivers bring their papers, the cargo list and the permit stamped by the office in Reyhanli. " * 3)
+    first = declaring(config, "https://duvar.example/notice-1", notice, NOW, None)
+    copy = declaring(config, "https://duvar.example/notice-2", notice, NOW + timedelta(hours=40), None)
+    again = declaring(config, "https://duvar.example/notice-3", notice, NOW + timedelta(days=30), None)
+    copy_later = declaring(config, "https://duvar.example/notice-4", notice, NOW + timedelta(days=30, hours=5), None)
+    assert story_of(config, copy) == story_of(config, first)
+    assert story_of(config, again) != story_of(config, first)
+    assert story_of(config, copy_later) == story_of(config, again)
+    with session(config.database) as current:
+        assert current.get(Article, copy).join_reason == f"shares text:{text_hash(notice[1])}"
+    assert [article for _, _, article in alerts(config)] == [first, again]

@@ -70,7 +70,7 @@ def test_a_story_batch_at_the_calendars_ends_settles(database, edge):
     with session(database) as current:  # the stored article, at the edge, is the next one's candidate
         pending = Pending(current.get(Article, second.id), ["url:2"], ["k"], edge)
         ledger = Ledger(current, [pending], timedelta(hours=48))
-        assert [(s, moment) for s, _, moment in ledger.candidates(["k"], edge)] == [(story, edge)]
+        assert [(s, moment) for _, s, _, moment in ledger.candidates(["k"], edge)] == [(story, edge)]
 
 
 def test_triage_settles_articles_dated_at_the_calendars_ends_with_the_rest_of_their_batch(database):

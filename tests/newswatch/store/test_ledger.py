@@ -75,10 +75,11 @@ def test_candidates_come_from_the_store_and_the_batch_most_shared_keys_first_wit
                              Pending(fresh, ["url:fresh"], ["k1", "k2", "k3"], NOW),
                              Pending(follower, ["url:follower"], ["k3", "k9"], NOW)], decide)
         # the 49 h old article is out of the window; the limit (2) keeps the most shared keys
-        assert [(s, m) for s, _, m in seen[fresh.id]] == [(story_of[ids[2]], times[2]), (story_of[ids[0]], NOW)]
-        assert seen[fresh.id][0][1] == f"print {ids[2]}".encode()
+        assert [(a, s, m) for a, s, _, m in seen[fresh.id]] == [(ids[2], story_of[ids[2]], times[2]),
+                                                               (ids[0], story_of[ids[0]], NOW)]
+        assert seen[fresh.id][0][2] == f"print {ids[2]}".encode()
         # the batch's earlier article is a candidate too, under its provisional story
-        assert [(s < 0, print_) for s, print_, _ in seen[follower.id]] == [
+        assert [(s < 0, print_) for _, s, print_, _ in seen[follower.id]] == [
             (False, f"print {ids[2]}".encode()), (True, f"print {fresh.id}".encode())]
         assert current.exec(select(ArticleKey.key).where(ArticleKey.article_id == follower.id)).all() == ["k3", "k9"]
 
