@@ -10,13 +10,19 @@ import json
 import os
 import sys
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 
 from newswatch import config as configuration
 from newswatch.config import Config, ConfigError
+from newswatch.config.units import format_duration, parse_duration
+
+if TYPE_CHECKING:  # the store is imported inside the commands that use it
+    from newswatch.store.stories import StoryReports
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Monitor news sources, match watch topics, alert once per story.")
@@ -352,6 +358,67 @@ def stats(limit: int = typer.Option(20, help="How many recent cycles."),
                 row.sources_polled, row.not_modified, row.failed, row.new_articles, row.matches,
                 row.sent, row.delivery_failures, row.unexpected, row.quarantined)))
     out.print(table)
+
+
+@app.command("stories")
+def stories_command(since: timedelta = typer.Option("2d", parser=parse_duration, metavar="DURATION",
+                                                    help="Stories with a report published or fetched this recently: "
+                                                         "30m, 12h, 2d ..."),
+                    watchlist: str | None = typer.Option(None, "--watchlist",
+                                                         help="Only the stories this watchlist was alerted of."),
+                    as_json: bool = typer.Option(False, "--json", help="One JSON object per story per line."),
+                    config: Path | None = ConfigOption) -> None:
+    """Stories updated lately, newest first: their reports and why each joined its story."""
+    _use(config)
+    from newswatch.store import reading, stories, upgrade
+    from newswatch.store.tables import utcnow
+
+    loaded = _load()
+    upgrade(loaded.database)
+    with reading(loaded.database) as current:
+        # a watchlist no longer configured still has its alerts in the store
+        known = {w.name for w in loaded.watchlists} | stories.alerted_watchlists(current)
+        if watchlist is not None and watchlist not in known:
+            err.print(f"stories: no watchlist named {watchlist!r} (known: {', '.join(sorted(known)) or 'none'})")
+            raise typer.Exit(2)
+        found = stories.updated_since(current, utcnow() - since, watchlist)
+    if not found:
+        # with --json, stdout stays JSON lines only
+        (err if as_json else out).print(f"no stories since {format_duration(since)}"
+                                        + (f" alerted to {watchlist}" if watchlist else ""))
+        return
+    for story in found:
+        if as_json:
+            print(json.dumps(_story_json(story), ensure_ascii=False), flush=True)
+        else:
+            _print_story(story)
+    if not as_json:
+        out.print(f"{len(found)} {'story' if len(found) == 1 else 'stories'} since {format_duration(since)}")
+
+
+def _story_json(story: StoryReports) -> dict:
+    """A story as `newswatch stories --json` prints it (a contract: README)."""
+    return {"story": story.id, "title": story.title, "created": story.created.isoformat(),
+            "updated": story.updated.isoformat(),
+            "watchlists": [{"watchlist": a.watchlist, "article": a.article_id} for a in story.alerts],
+            "reports": [{"article": r.article_id, "source": r.source, "title": r.title, "url": r.url,
+                         "published": r.published.isoformat() if r.published else None,
+                         "joined_by": r.joined_by, "why": r.reason} for r in story.reports]}
+
+
+def _print_story(story: StoryReports) -> None:
+    """The story's title and id, then each report indented, its reason on a line of its own."""
+    from rich.markup import escape
+
+    alerted = ", ".join(f"{a.watchlist} by article {a.article_id}" + (f" (update {a.revision})" if a.revision else "")
+                        for a in story.alerts)
+    out.print(f"[bold]{escape(story.title)}[/bold]  (story {story.id}, updated {_when(story.updated)} UTC; "
+              f"alerted: {escape(alerted) or 'none'})", soft_wrap=True)
+    for report in story.reports:
+        why = f"{report.joined_by}: {report.reason}" if report.joined_by else "(joined before reasons were recorded)"
+        out.print(f"  {escape(report.source)}  {_when(report.published) or 'no date'}  "
+                  f"[bold]{escape(report.title)}[/bold]\n    {escape(report.url)}\n    {escape(why)}", soft_wrap=True)
+    out.print()
 
 
 @errors_app.callback()
