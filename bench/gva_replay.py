@@ -128,19 +128,18 @@ def replay(reports: list[Report], cycle: str, database: str, scratch: Path) -> l
     from flows import monitor as monitor_module
     from flows.processes import warm
     from flows.runtime import foreground_run
-    from newswatch.replay import ReplayServer
 
     web = scratch / "web"
     write_pages(reports, web / "pages")
     failures: list[str] = []
     warm()
-    with ReplayServer(web) as server, foreground_run():
+    with web_server(web) as base_url, foreground_run():
         config = scratch / "newswatch.yaml"
         periods = list(cycles(reports, cycle))
         for number, (start, end) in enumerate(periods, 1):
             arrived = [r for r in reports if r.published < end]
-            write_feeds(arrived, web / "feeds", server.base_url)
-            write_config(config, database, server.base_url, scratch, sorted({r.source for r in arrived}))
+            write_feeds(arrived, web / "feeds", base_url)
+            write_config(config, database, base_url, scratch, sorted({r.source for r in arrived}))
             with clock(monitor_module, start):
                 state = monitor_module.monitor(str(config), return_state=True)
             summary = state.result(raise_on_failure=False) if state.is_completed() else None
@@ -174,6 +173,31 @@ def cycles(reports: list[Report], cycle: str):
         if not seen or seen[-1] != (start, end):
             seen.append((start, end))
     return seen
+
+
+@contextmanager
+def web_server(root: Path):
+    """`newswatch.replay` serving `root` from a process of its own; yields its base URL.
+
+    Not in this process: there its threads competed for the GIL with the cycle's, and with the
+    listen backlog of http.server (5) a burst of 16 new connections (one client per batch of 50
+    feeds, all on 127.0.0.1) left some unaccepted until the 30 s timeout, under load: 41 feeds of
+    the 2015 cycles failed so in the first full run. Its backlog is raised to 128 here."""
+    import subprocess
+
+    from flows.runtime import free_port
+
+    port = free_port()
+    script = ("import sys; from newswatch import replay; replay._Server.request_queue_size = 128; "
+              "replay.main(sys.argv[1:])")
+    server = subprocess.Popen([sys.executable, "-c", script, str(root), "--port", str(port)], cwd=REPO,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        server.stdout.readline()  # "replaying … at …": listening
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
 
 
 @contextmanager
@@ -258,7 +282,7 @@ class Stored:
     matches: bool
     from_summary: bool
     published: datetime | None
-    joined_by: str | None
+    joined_by: str | None  # how it joined its story, where the store records it
     join_reason: str | None
     document: object  # the Document the pipeline matched, for the story stage's decision on a pair
 
@@ -281,7 +305,7 @@ def read_store(config_path: Path) -> tuple[dict[str, Stored], int, list[str]]:
             document = Document(article.title, article.text or "", article.language, source)
             found[article.url.rsplit("/", 1)[-1].removesuffix(".html")] = Stored(
                 article.story_id, bool(index.match(document)), article.from_summary, article.published_at,
-                article.joined_by, article.join_reason, document)
+                getattr(article, "joined_by", None), getattr(article, "join_reason", None), document)
         stories = len(current.exec(select(Story.id)).all())
         unsent = [f"{d.id}: {d.status} {d.last_error}" for d in current.exec(select(Delivery))
                   if d.status != "sent"]
