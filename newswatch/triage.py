@@ -11,8 +11,15 @@ article's fault (`db.connection_lost`): it fails the batch, which the next cycle
 A later article of a known story alerts a watchlist only if that story had not matched it yet,
 or, with `stories.follow_up.enabled` (off by default), as a follow-up when it is a significant
 update (newswatch/stories/updates.py) at least `after` since the story's last alert for that
-watchlist, at most `max` times. A watchlist's `max_age` (off by default) skips articles
-published longer ago than that.
+watchlist, at most `max` times; or, with `stories.evidence_joins.tell` (on by default), when it
+joined the story on same-event evidence alone (`joined_by` "same_event": not a copy, not an exact
+key) and is about something the story's alerts never named (`new_subject`: at least `new_names`
+salient names no alerted article mentions, its most salient name among them), at most `max`
+updates a story and watchlist: the story stage's judgement may have folded another event in
+(issue 17), and the watchlist must not miss it. Both rules number the story's next revision
+(the last alert's + 1, once per article; an update of either rule counts for both rules' `max`);
+it goes out through the same outbox as the first alert, as "Update n" in the story's thread. A
+watchlist's `max_age` (off by default) skips articles published longer ago than that.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from functools import lru_cache
 from newswatch import cadence
 from newswatch.contain import ItemFailure, failure_of
 from newswatch.config import Config, Watchlist
-from newswatch.config.schema import FollowUpSettings
+from newswatch.config.schema import StorySettings
 from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document, Hit
 from newswatch.store import articles, db, deliveries, matches, session, sources, stories
@@ -34,7 +41,7 @@ from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article
 from newswatch.stories import cluster, similarity, story_keys
 from newswatch.stories.keys import checked_keys
-from newswatch.stories.updates import new_names
+from newswatch.stories.updates import new_names, new_subject
 
 __all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "settle", "settle_in_process",
            "settle_stories", "triage"]
@@ -175,15 +182,15 @@ def settle_in_process(article_ids: list[int], now: datetime, texts: Sequence[Pag
 
 def _match(current, config: Config, article: Article, article_print: similarity.Fingerprint,
            hits: Sequence[tuple[str, Hit]], story_id: int, now: datetime, counts: TriageCounts) -> None:
-    """Record the article's matches (computed with its text, by the reader or by settle)."""
-    follow_up = config.stories.follow_up
+    """Record the article's matches (computed with its text, by the reader or by settle): the
+    story's first for a watchlist, else an update of it (`_update`)."""
     for name, hit in hits:
         watchlist = config.watchlist(name)
         if watchlist.max_age and article.published_at and article.published_at < now - watchlist.max_age:
             continue
         match_id = matches.add(current, story_id, article.id, name, hit, now)
-        if match_id is None and follow_up.enabled:
-            match_id = _follow_up(current, follow_up, story_id, article.id, article_print, name, hit, now)
+        if match_id is None:
+            match_id = _update(current, config.stories, article, article_print, story_id, name, hit, now)
         if match_id is not None:
             _enqueue(current, watchlist, match_id, now)
             counts.matches += 1
@@ -191,17 +198,28 @@ def _match(current, config: Config, article: Article, article_print: similarity.
     current.add(article)
 
 
-def _follow_up(current, settings: FollowUpSettings, story_id: int, article_id: int,
-               article_print: similarity.Fingerprint, watchlist: str, hit: Hit, now: datetime) -> int | None:
-    """The follow-up match when the article is a significant update of a story the watchlist
-    was told about; None otherwise. Its revision's constraint makes two workers agree."""
+def _update(current, settings: StorySettings, article: Article, article_print: similarity.Fingerprint,
+            story_id: int, watchlist: str, hit: Hit, now: datetime) -> int | None:
+    """The story's next revision for the watchlist when the article is a follow-up or a report
+    joined on evidence that tells what the alerts never said (the module's rules); else None.
+    One revision at most, numbered after the story's last alert for either rule; its constraint
+    makes two workers agree."""
+    follow_up, joins = settings.follow_up, settings.evidence_joins
+    on_evidence = joins.tell and article.joined_by == "same_event"
+    if not (follow_up.enabled or on_evidence):
+        return None
     told = matches.alerted(current, story_id, watchlist)
-    if not told or len(told) > settings.max or now - told[-1].created_at < settings.after:
+    if not told:
+        return None
+    follows = follow_up.enabled and len(told) <= follow_up.max and now - told[-1].created_at >= follow_up.after
+    on_evidence = on_evidence and len(told) <= joins.max
+    if not (follows or on_evidence):
         return None
     alerted = [_decoded(data) for data in articles.fingerprints(current, [m.article_id for m in told])]
-    if len(new_names(article_print, alerted)) < settings.new_names:
-        return None
-    return matches.add(current, story_id, article_id, watchlist, hit, now, revision=told[-1].revision + 1)
+    if (follows and len(new_names(article_print, alerted)) >= follow_up.new_names
+            or on_evidence and len(new_subject(article_print, alerted)) >= joins.new_names):
+        return matches.add(current, story_id, article.id, watchlist, hit, now, revision=told[-1].revision + 1)
+    return None
 
 
 def settle_stories(current, config: Config, claimed: list[Article], found: dict[int, similarity.Fingerprint],

@@ -25,6 +25,7 @@ __all__ = [
     "ConsoleChannel",
     "Delivery",
     "EmailChannel",
+    "EvidenceJoinSettings",
     "FetchSettings",
     "HealthSettings",
     "JsonlChannel",
@@ -115,9 +116,26 @@ class FollowUpSettings(_Model):
     max: int = Field(default=3, ge=1)
 
 
+class EvidenceJoinSettings(_Model):
+    """An update when a report joins a story a watchlist was told about on same-event evidence
+    alone (not a copy, not an exact key) and says what its alerts never did (issue 17).
+
+    Such a join is a judgement, and a wrong one hides the report's event inside the story: with
+    `tell`, the report is sent as an update in the story's thread when it matches the watchlist
+    and is about something the alerts never named: at least `new_names` of its salient names no
+    alerted article mentions, its most salient name among them (newswatch/stories/updates.py,
+    `new_subject`); at most `max` updates a story and watchlist (follow-ups count too).
+    """
+
+    tell: bool = True
+    new_names: int = Field(default=3, ge=1)
+    max: int = Field(default=3, ge=1)
+
+
 class StorySettings(_Model):
     window: Duration = timedelta(hours=48)  # reports of one event join a story within this time
     follow_up: FollowUpSettings = FollowUpSettings()
+    evidence_joins: EvidenceJoinSettings = EvidenceJoinSettings()
 
 
 class HealthSettings(_Model):
