@@ -2,16 +2,16 @@
 
 The reports of `../shared/data/gva-stream-dev/articles.jsonl` (US gun-violence incidents, 2013–2015,
 each labelled with the Gun Violence Archive incidents it reports; read at run time, never copied)
-are served from a local `newswatch.replay.ReplayServer`: one RSS feed per outlet, one HTML page per
-report, generated into a temporary folder. Before each cycle (a month by default) the feeds hold
+are served on 127.0.0.1 by `newswatch.replay` (in a process of its own, see `web_server`): one RSS
+feed per outlet, one HTML page per report, generated into a temporary folder. Before each cycle (a month by default) the feeds hold
 the reports published before the cycle's end, the last 50 of each outlet; then one monitor cycle
 runs as `newswatch run --once` runs it (`flows.monitor.monitor`, in this process), on a fresh
 SQLite store (or a fresh database on `--postgres URL`), with one watchlist for gun-violence
 reports delivering to a jsonl file, and the stories settings at the product's defaults (48 h).
 Only outlets with a report so far are sources (839 in all), and an empty cycle is skipped.
 
-The clock: the product reads it in one place, `flows.monitor.utcnow` (every stage gets `now`
-from the flow), so the replay sets it there to the cycle's start plus the wall time spent in the
+The clock: the monitor flow reads it in one place, `flows.monitor.utcnow` (every stage gets
+`now` from the flow), so the replay sets it there to the cycle's start plus the wall time spent in the
 cycle. Story decisions use the reports' own publication times (the feed's pubDate), so they see
 the real gaps between reports; the clock decides which story keys are pruned (those of reports
 older than twice the window before now): at the cycle's start, that is what a watch running in
@@ -29,8 +29,8 @@ that absorbed it, on stdout only); repeated alerts (an alert for an incident ale
     .venv/bin/python bench/gva_replay.py --months 2015-01..2015-03 --cycle day
     .venv/bin/python bench/gva_replay.py --postgres postgresql://postgres@127.0.0.1:5432/nw_gva
 
-Exit status: 1 when an alert was lost (a matching report whose story has no sent alert, a report
-never stored) or a cycle failed; not a judgement on the targets.
+Exit status: 1 when an alert was lost (a matching report whose story has no alert, a report never
+stored, a delivery not sent) or a cycle failed; not a judgement on the targets.
 """
 
 from __future__ import annotations
