@@ -319,7 +319,9 @@ def report(reports: list[Report], scratch: Path, failures: list[str], seconds: f
     alerts = [json.loads(line) for line in (scratch / "alerts.jsonl").read_text(encoding="utf-8").splitlines()] \
         if (scratch / "alerts.jsonl").exists() else []
     alerted = [by_doc[a["url"].rsplit("/", 1)[-1].removesuffix(".html")] for a in alerts]
-    alert_of_story = {a["story_id"]: (a, r) for a, r in zip(alerts, alerted, strict=True)}
+    # an update (revision > 0: a follow-up, or a report told in the story's thread) names its report too
+    alert_of_story = {a["story_id"]: (a, r) for a, r in zip(alerts, alerted, strict=True) if not a.get("revision")}
+    updates = {r.doc_id for a, r in zip(alerts, alerted, strict=True) if a.get("revision")}
     matching = [r for r in reports if r.doc_id in stored and stored[r.doc_id].matches]
     lost = [r for r in matching if stored[r.doc_id].story_id not in alert_of_story]
     unread = [r for r in reports if r.doc_id not in stored]
@@ -350,7 +352,8 @@ def report(reports: list[Report], scratch: Path, failures: list[str], seconds: f
         shares = [_share(count(y), sum(first_year[i] == y for i in matched)) for y in years]
         print(f"| {name}, share of incidents matched | " + " | ".join(shares)
               + f" | {_share(sum(count(y) for y in years), len(matched))} |")
-    print(f"\nstories {stories:,}, alerts {len(alerts):,} (deliveries not sent: {len(unsent)}), "
+    print(f"\nstories {stories:,}, alerts {len(alerts):,} ({len(updates)} of them updates, "
+          f"{sum(r.doc_id in updates for r in repeated)} of the repeated; deliveries not sent: {len(unsent)}), "
           f"cycle failures {len(failures)}, wall time {seconds:.0f} s")
     print(f"targets: hidden {_share(len(hidden), len(matched))} (≤ 0.1 %), "
           f"repeated {_share(len(repeated), len(matched))} (≤ 15 %)")
