@@ -1,8 +1,7 @@
 """Evaluate newswatch.stories.similarity: same-event clustering (ECB+) and near-duplicates.
 
     .venv/bin/python bench/stories_eval.py                  # both tables (~30 s)
-    .venv/bin/python bench/stories_eval.py --fit            # refit evidence.WEIGHTS on odd topics
-    .venv/bin/python bench/stories_eval.py --sweep-time     # the time-ordered table, TIME_PENALTY 0.1-0.5
+    .venv/bin/python bench/stories_eval.py --sweep          # ECB+ at 0 h for a range of EVENT_SCORE
     .venv/bin/python bench/stories_eval.py --write-fixtures # tests/data/stories/*.jsonl
 
 1. ECB+ (../shared/data/ecbplus-event-clusters): the store is simulated. Documents arrive in a
@@ -43,7 +42,6 @@ sys.path.insert(0, str(ROOT))  # run as a script from a checkout, without instal
 import numpy as np  # noqa: E402
 from htmldate import find_date  # noqa: E402
 
-from newswatch.stories import evidence  # noqa: E402
 from newswatch.stories.similarity import fingerprint, relate  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -193,34 +191,27 @@ def event_times(docs: list[dict], gap: tuple[float, float], spread: float, seed:
 TIMED = [((24.0, 48.0), 12.0), ((24.0, 48.0), 24.0), ((0.0, 48.0), 24.0)]
 
 
-def eval_ecb_timed(penalties: tuple[float, ...] | None = None) -> None:
+def eval_ecb_timed() -> None:
     """ECB+ as a stream in time order: the second event of each topic 1-2 days after the first
     (the issue's "second Idlib story two days later"), reports spread over 12 or 24 hours."""
-    from newswatch.stories import similarity
-
     docs = load_ecb()
     fps = [fingerprint(d["title"], d["body"], "en") for d in docs]
     splits = {"all": list(range(len(docs))), "odd": [i for i, d in enumerate(docs) if d["topic"] % 2],
               "even": [i for i, d in enumerate(docs) if d["topic"] % 2 == 0]}
     print(f"\nECB+ in time order (second event of a topic `gap` h after the first, reports over `spread` h), "
           f"seeds {SEEDS}, mean over seeds")
-    print("| TIME_PENALTY | gap h | spread h | split | B3 P | B3 R | B3 F1 | hard-neg precision "
-          "| hard-neg kept apart |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    default = similarity.TIME_PENALTY
-    for penalty in penalties or (default,):
-        similarity.TIME_PENALTY = penalty
-        for gap, spread in TIMED:
-            for name, sub in splits.items():
-                runs = []
-                for seed in SEEDS:
-                    times = event_times(docs, gap, spread, seed)
-                    order = sorted(sub, key=lambda i: times[i])
-                    runs.append(cluster_metrics(docs, stream_clusters(fps, order, None, times=times)[0], sub))
-                m = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
-                print(f"| {penalty} | {gap[0]:.0f}–{gap[1]:.0f} | {spread:.0f} | {name} | {m['P']:.3f} | {m['R']:.3f} "
-                      f"| {m['F1']:.3f} | {m['hardP']:.3f} | {m['apart']:.3f} |")
-    similarity.TIME_PENALTY = default
+    print("| gap h | spread h | split | B3 P | B3 R | B3 F1 | hard-neg precision | hard-neg kept apart |")
+    print("|---|---|---|---|---|---|---|---|")
+    for gap, spread in TIMED:
+        for name, sub in splits.items():
+            runs = []
+            for seed in SEEDS:
+                times = event_times(docs, gap, spread, seed)
+                order = sorted(sub, key=lambda i: times[i])
+                runs.append(cluster_metrics(docs, stream_clusters(fps, order, None, times=times)[0], sub))
+            m = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+            print(f"| {gap[0]:.0f}–{gap[1]:.0f} | {spread:.0f} | {name} | {m['P']:.3f} | {m['R']:.3f} "
+                  f"| {m['F1']:.3f} | {m['hardP']:.3f} | {m['apart']:.3f} |")
 
 
 def sweep_thresholds() -> None:
@@ -244,31 +235,6 @@ def sweep_thresholds() -> None:
             m = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
             print(f"| {threshold} | {name} | {m['P']:.3f} | {m['R']:.3f} | {m['F1']:.3f} | {m['hardP']:.3f} "
                   f"| {m['apart']:.3f} |")
-
-
-def fit_weights() -> None:
-    """Logistic regression of same-event on evidence.signals over the odd topics' pairs."""
-    docs = load_ecb()
-    fps = [fingerprint(d["title"], d["body"], "en") for d in docs]
-    odd = [i for i, d in enumerate(docs) if d["topic"] % 2]
-    names = list(evidence.WEIGHTS)
-    X, y, w = [], [], []
-    rng = random.Random(0)
-    for a in odd:
-        for b in odd:
-            same_topic = docs[a]["topic"] == docs[b]["topic"]
-            if a < b and (same_topic or rng.random() < 0.02):
-                s = evidence.signals(fps[a], fps[b])
-                X.append([s[k] for k in names])
-                y.append(float(docs[a]["event_cluster"] == docs[b]["event_cluster"]))
-                w.append(1.0 if same_topic else 0.2)
-    X = np.hstack([np.array(X), np.ones((len(X), 1))])
-    y, w, beta = np.array(y), np.array(w), np.zeros(len(names) + 1)
-    for _ in range(5000):
-        p = 1 / (1 + np.exp(-X @ beta))
-        beta -= 0.5 * (X.T @ ((p - y) * w) / w.sum() + 1e-3 * beta)
-    print("WEIGHTS =", {k: round(float(v), 2) for k, v in zip(names, beta)},
-          "BIAS =", round(float(beta[-1]), 2))
 
 
 # ---------------------------------------------------------------- near-duplicates
@@ -444,19 +410,13 @@ ECB_TEST_TOPICS = (6, 14, 37)
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--fit", action="store_true", help="refit evidence.WEIGHTS on the odd topics")
     parser.add_argument("--sweep", action="store_true", help="F1 for a range of EVENT_SCORE")
-    parser.add_argument("--sweep-time", action="store_true", help="the time-ordered table for a range of TIME_PENALTY")
     parser.add_argument("--write-fixtures", action="store_true", help="write tests/data/stories/*.jsonl")
     parser.add_argument("--skip-ecb", action="store_true")
     parser.add_argument("--skip-neardup", action="store_true")
     args = parser.parse_args()
-    if args.fit:
-        return fit_weights()
     if args.sweep:
         return sweep_thresholds()
-    if args.sweep_time:
-        return eval_ecb_timed((0.1, 0.2, 0.3, 0.4, 0.5))
     if args.write_fixtures:
         return write_fixtures()
     if not args.skip_ecb:

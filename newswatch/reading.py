@@ -59,7 +59,7 @@ def read(body: bytes, url: str, title: str, language: str | None, metadata: bool
         return None
     title, language = title or found.title or "", found.language or language
     hits = tuple(_INDEX[0].match(Document(title, found.text, language, source))) if _INDEX else None
-    return Reading(found, fingerprint(title, found.text, language).to_bytes(), text_hash(found.text), hits)
+    return Reading(found, fingerprint(title, found.text, language, url).to_bytes(), text_hash(found.text), hits)
 
 
 def read_safely(body: bytes, url: str, *rest) -> Reading | ReadFailure | None:

@@ -147,7 +147,7 @@ def settle_batch(config: Config, index: WatchIndex, article_ids: list[int], now:
             if article.fingerprint and not similarity.Fingerprint.is_current(article.fingerprint):
                 article.fingerprint = None
         found = {a.id: _decoded(a.fingerprint) if a.fingerprint else
-                 similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]))
+                 similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]), a.url)
                  for a in claimed}
         matched = {text.article_id: text.hits for text in texts if text.hits is not None}
         stories.lock(current)
@@ -240,7 +240,7 @@ def settle_stories(current, config: Config, claimed: list[Article], found: dict[
         if story is None:
             candidates = [cluster.Candidate(story_id, _decoded(data), _hours(pending.at, moment), article_id)
                           for article_id, story_id, data, moment in ledger.candidates(pending.lookup_keys, pending.at)]
-            chosen = cluster.choose(article_print, candidates, window)
+            chosen = cluster.choose(article_print, candidates, window, dated=pending.article.published_at is not None)
             if chosen:
                 candidate, relation = chosen
                 story, joined = candidate.story_id, (relation.kind, _joined(relation, candidate.article_id))
@@ -260,7 +260,8 @@ def _by_key(ledger: Ledger, pending: Pending, article_print: similarity.Fingerpr
         if claim is None:
             continue
         story, article_id, data, moment = claim
-        relation = similarity.relate(article_print, _decoded(data), _hours(pending.at, moment), window)
+        relation = similarity.relate(article_print, _decoded(data), _hours(pending.at, moment), window,
+                                     dated=pending.article.published_at is not None)
         if relation.kind != "unrelated":
             return story, ("key", f"shares {key} with a like text ({_joined(relation, article_id)})")
     return None, ("new", "no earlier report shares a key or relates to it")

@@ -25,11 +25,11 @@ class Candidate:
 
 
 def choose(article: Fingerprint, candidates: list[Candidate],
-           window_hours: float = WINDOW_HOURS) -> tuple[Candidate, Relation] | None:
-    """The best related candidate and its relation, or None: a new story."""
+           window_hours: float = WINDOW_HOURS, dated: bool = True) -> tuple[Candidate, Relation] | None:
+    """The best related candidate and its relation, or None: a new story. `dated`: as for `relate`."""
     best: tuple[tuple[int, float], Candidate, Relation] | None = None
     for candidate in candidates:
-        relation = relate(article, candidate.fingerprint, candidate.hours_apart, window_hours)
+        relation = relate(article, candidate.fingerprint, candidate.hours_apart, window_hours, dated)
         rank = _RANK.get(relation.kind)
         if rank is None:
             continue

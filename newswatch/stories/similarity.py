@@ -1,7 +1,7 @@
 """Fuzzy story signals: is this article a near-duplicate of, or the same event as, an earlier one?
 
-A `Fingerprint` is computed once per article (`fingerprint(title, text, language)`), stored as
-bytes (`to_bytes`: header, 512-byte signature, 512-byte word filter, 40 terms; ~1.5 KB, at most
+A `Fingerprint` is computed once per article (`fingerprint(title, text, language, site)`), stored
+as bytes (`to_bytes`: header, 512-byte signature, 512-byte word filter, 40 terms; ~1.5 KB, at most
 2 KB) and indexed by its `lookup_keys` (≤ 35 keys of ≤ 45 characters); the store fetches the
 earlier articles of the story window that share a key and asks `relate(new, old, hours_apart)`
 about each, preferring a duplicate to a same-event candidate (newswatch/stories/cluster.py).
@@ -9,17 +9,16 @@ about each, preferring a duplicate to a same-event candidate (newswatch/stories/
 Rules of `relate` (pure; the figures behind the thresholds are in bench/README.md, "## Stories"):
 1. duplicate: the MinHash Jaccard of the two texts' word 4-shingles is ≥ DUP_JACCARD, or the
    estimated containment of the shorter text in the longer is ≥ DUP_CONTAINMENT (a copy with
-   paragraphs cut or added). Both texts need MIN_SHINGLES shingles. Time does not matter.
-2. same_event: the event score (`evidence.event_score`: shared names, lead words and salient
-   words, against each article's main name missing from the other) must reach EVENT_SCORE, plus
-   TIME_PENALTY × hours / window (the story window, `stories.window`, 48 h by default; the sign
-   of hours_apart is ignored): 0.7 at 0 h, 0.9 at half the window, 1.0 at three quarters of it.
-   Reports of one event come close together, and a second event of the same kind a day or two
-   later (a second Idlib strike) shares their words: the evidence asked for grows with the time
-   between them, so that a new event is not lost in an old story; late, differently written
-   reports of an event start a story of their own instead (copies still join across the whole
-   window). Further apart than the window is never the same event; unknown time (None) counts as
-   half the window.
+   paragraphs cut or added). Both texts need MIN_SHINGLES shingles. Time does not matter. One
+   text under two headlines that share no salient word is a site's boilerplate read as the
+   article (a video page, a cookie wall), not a copy: unrelated.
+2. same_event: the event score (`evidence.event_score`, a logistic model fitted on real news:
+   shared names, rare words, figures, title and lead words, salient-word cosine and vocabulary,
+   MinHash, and the hours apart as a share of the story window, `stories.window`, 48 h by
+   default) must reach EVENT_SCORE plus what `evidence.needed` asks for a short text or a
+   language without a rarity table. Further apart than the window is never the same event;
+   unknown time (None) counts as half the window, and a report dated only by its fetch
+   (`dated=False`) as at least half: less known, more evidence asked.
 3. anything else is unrelated. `score` is the Jaccard for a duplicate, the event score otherwise.
 
 Lookup keys (≤ 35): the LSH bands of the signature ("mh:<band>:<hash>", see shingles.py),
@@ -39,29 +38,35 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 
+import re
+from urllib.parse import urlsplit
+
 import numpy as np
 
+from newswatch.matching.text import fold
 from newswatch.stories import bloom
-from newswatch.stories.evidence import event_score, explain
-from newswatch.stories.shingles import MIN_SHINGLES, NUM_PERM, band_keys, jaccard, signature
-from newswatch.stories.terms import LEAD, TITLE, Term, analyse
+from newswatch.stories.evidence import RARE_TERMS, explain, needed, score_of, signals
+from newswatch.stories.shingles import MIN_SHINGLES, NUM_PERM, SHINGLE_WORDS, band_keys, jaccard, signature
+from newswatch.stories.terms import LEAD, NO_TABLE_RARITY, TITLE, Term, analyse
 
 __all__ = ["Fingerprint", "Relation", "fingerprint", "relate"]
 
 DUP_JACCARD = 0.5
 DUP_CONTAINMENT = 0.6
-EVENT_SCORE = 0.7
-TIME_PENALTY = 0.4
+EVENT_SCORE = 0.75
 WINDOW_HOURS = 48.0
 EVENT_NAMES = 5
 EVENT_SINGLES = 5
 MAX_TERM_BYTES = 20
 
-_VERSION = 2
-# Version 1 hashed shingles with SHA-1: its signature cannot be compared with a version 2 one. It
+_FIGURE = re.compile(r"\d{3,}|\d+\.\d+")
+_VERSION = 3
+# Version 1 hashed shingles with SHA-1: its signature cannot be compared with a later one. It
 # reads back without shingles, so a store written before still relates by names and words within
-# its window (and by URL and text hash), never as a duplicate by signature.
+# its window (and by URL and text hash), never as a duplicate by signature. Version 2 kept the
+# words of stemmed languages unstemmed: it reads back as it is (its shared names still count).
 _SIGNATURE_UNCOMPARABLE = {1}
+_READABLE = {1, 2, _VERSION}
 _HEADER = struct.Struct("<BIB")  # version, n_shingles, n_terms
 _TERM = struct.Struct("<BBHB")  # flags, rarity × 50, salience × 100, len(utf-8)
 
@@ -112,6 +117,34 @@ class Fingerprint:
         return {t.text: t.salience for t in self.terms if t.flags & (TITLE | LEAD)}
 
     @cached_property
+    def title_terms(self) -> frozenset[str]:
+        """The salient words of the title."""
+        return frozenset(t.text for t in self.terms if t.flags & TITLE)
+
+    @cached_property
+    def rare_masks(self) -> tuple[int, ...]:
+        """bloom.mask of the evidence.RARE_TERMS rarest words."""
+        rarest = sorted(self.terms, key=lambda t: (-t.rarity, t.text))[:RARE_TERMS]
+        return tuple(bloom.mask(t.text) for t in rarest)
+
+    @cached_property
+    def figure_masks(self) -> tuple[int, ...]:
+        """bloom.mask of the figures (three digits or more, or decimals) of the title and lead."""
+        return tuple(bloom.mask(t.text) for t in self.terms
+                     if t.flags & (TITLE | LEAD) and _FIGURE.fullmatch(t.text))
+
+    @cached_property
+    def uncovered(self) -> bool:
+        """Whether the text's language had no rarity table (every word weighs the same)."""
+        worded = [t.rarity for t in self.terms if not t.text[0].isdigit()]
+        return len(worded) >= 3 and all(r == NO_TABLE_RARITY for r in worded)
+
+    @property
+    def word_count(self) -> int:
+        """About how many words the text has (its shingles' count)."""
+        return self.n_shingles + SHINGLE_WORDS - 1 if self.n_shingles else 0
+
+    @cached_property
     def weights(self) -> dict[str, float]:
         """Salience of every term."""
         return {t.text: t.salience for t in self.terms}
@@ -148,7 +181,7 @@ class Fingerprint:
         version, n_shingles, n_terms = _HEADER.unpack_from(data)
         if version in _SIGNATURE_UNCOMPARABLE:
             n_shingles = 0
-        elif version != _VERSION:
+        elif version not in _READABLE:
             raise ValueError(f"stories: unknown fingerprint version {version}")
         pos = _HEADER.size + NUM_PERM * 4
         sig, words = data[_HEADER.size:pos], data[pos:pos + bloom.BYTES]
@@ -162,13 +195,25 @@ class Fingerprint:
         return cls(sig, n_shingles, tuple(terms), words)
 
 
-def fingerprint(title: str, text: str, language: str | None = None) -> Fingerprint:
-    """The fingerprint of an article; a text under 20 words is shingled with its title."""
+def fingerprint(title: str, text: str, language: str | None = None, site: str | None = None) -> Fingerprint:
+    """The fingerprint of an article; a text under 20 words is shingled with its title. `site`:
+    the address (or host) it came from, whose own name (wdrb in www.wdrb.com) is no evidence:
+    every report of that outlet names it, no other outlet's does."""
     title, text = title or "", text or ""
     values, n = signature(text if len(text.split()) >= 20 else f"{title}\n{text}")
-    terms, vocabulary = analyse(title, text, language)
+    terms, vocabulary = analyse(title, text, language, site_words(site))
     return Fingerprint(values.astype("<u4").tobytes(), n, tuple(_stored(t) for t in terms),
                        bloom.make(_short(w) for w in vocabulary))
+
+
+def site_words(site: str | None) -> frozenset[str]:
+    """The words naming a site in its address: the labels of its host but the first-level domain
+    and www (www.wdrb.com → wdrb; news.bbc.co.uk → news, bbc, co)."""
+    if not site:
+        return frozenset()
+    host = urlsplit(site if "//" in site else f"//{site}").hostname or ""
+    labels = host.split(".")[:-1]
+    return frozenset(fold(label) for label in labels if label not in ("www", "m", "amp") and len(label) >= 2)
 
 
 def _short(word: str) -> str:
@@ -185,22 +230,31 @@ def _stored(t: Term) -> Term:
 
 
 def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None,
-           window_hours: float = WINDOW_HOURS) -> Relation:
-    """Whether `a` and `b` are copies of one text, reports of one event, or unrelated."""
+           window_hours: float = WINDOW_HOURS, dated: bool = True) -> Relation:
+    """Whether `a` and `b` are copies of one text, reports of one event, or unrelated.
+
+    `dated`: False when either report's time is only when it was fetched (no publication date):
+    it then counts as at least half the window apart, so the pair needs more evidence."""
     j = jaccard(a.values, b.values)
     if min(a.n_shingles, b.n_shingles) >= MIN_SHINGLES:
         contained = _containment(j, a.n_shingles, b.n_shingles)
         if j >= DUP_JACCARD or contained >= DUP_CONTAINMENT:
+            if a.title_terms and b.title_terms and not a.title_terms & b.title_terms:
+                return Relation("unrelated", j, lambda: f"one text (minhash jaccard {j:.2f}) under headlines sharing "
+                                                        "no word: a site's boilerplate, not a copy")
             return Relation("duplicate", j, lambda: f"minhash jaccard {j:.2f}, containment {contained:.2f}")
-    score = event_score(a, b, copy=j)
     hours = window_hours / 2 if hours_apart is None else abs(hours_apart)
+    if not dated:
+        hours = max(hours, window_hours / 2)
+    values = signals(a, b, copy=j, hours_apart=hours, window_hours=window_hours)
+    score = score_of(values)
     if hours > window_hours:
         return Relation("unrelated", score,
                         lambda: f"{_when(hours_apart)} (> {window_hours:.0f} h); event score {score:.2f}")
-    need = EVENT_SCORE + TIME_PENALTY * hours / window_hours
+    need = EVENT_SCORE + needed(a, b)
     kind = "same_event" if score >= need else "unrelated"
     return Relation(kind, score, lambda: f"event score {score:.2f} (needs {need:.2f}, {_when(hours_apart)}): "
-                                         f"{explain(a, b)}; minhash jaccard {j:.2f}")
+                                         f"{explain(a, b, values)}; minhash jaccard {j:.2f}")
 
 
 def _when(hours_apart: float | None) -> str:

@@ -3,9 +3,13 @@
 Rules:
 - Words are runs of `\\w` folded with `newswatch.matching.text.fold` ("Lohan's" → lohan,
   "doesn't" stays one word, "1,098" → 1098, "4.6" stays one number); one-character words and
-  years are dropped.
+  years are dropped. In a language with a Snowball stemmer other than English (STEMMED), a word
+  is its stem, folded (Turkish "Erdoğan'ın", "Erdoğan" → erdoga; Arabic "والسلام", "السلام" →
+  سلام): reports in those languages inflect and prefix the names they share. English is left
+  unstemmed: its possessives are handled above and its plurals rarely hide a shared name.
 - Rarity is 6.5 minus the word's Zipf frequency in its language (wordfreq "small" lists, ~30k
-  words per language, folded like our text), clamped to [0.5, 5]: "lohan" 3.5, "police" 1.2.
+  words per language, folded like our text; a stem's rarity is that of its first form in the
+  text), clamped to [0.5, 5]: "lohan" 3.5, "police" 1.2.
   Stopwords (Zipf ≥ 6: "the", "said") have rarity 0 and are dropped. A word missing from the list
   counts as Zipf 1.5 (a name or a rare word, but also a typo, so not the maximum). Decimal numbers
   weigh 3 ("4.6"), other numbers of three or more digits 2.5, shorter ones 0.5. An unsupported
@@ -26,12 +30,13 @@ import heapq
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
 from newswatch.matching.text import fold
 
-__all__ = ["ENTITY", "LEAD", "LEAD_WORDS", "TITLE", "TOP_TERMS", "VOCABULARY", "Term", "analyse",
+__all__ = ["ENTITY", "LEAD", "LEAD_WORDS", "NO_TABLE_RARITY", "TITLE", "TOP_TERMS", "VOCABULARY", "Term", "analyse",
            "rarity"]
 
 LEAD_WORDS = 60
@@ -40,7 +45,7 @@ VOCABULARY = 400
 ENTITY, TITLE, LEAD = 1, 2, 4  # Term.flags bits
 
 _STOP_ZIPF, _COMMON_ZIPF, _MISSING_ZIPF = 6.0, 5.0, 1.5
-_NO_TABLE_RARITY = 2.0
+NO_TABLE_RARITY = 2.0
 _RARE_NAME = 3.0
 _TITLE_BOOST, _LEAD_BOOST = 2.0, 1.5
 _WORD = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?\w*|\w+(?:['’]\w*)*")
@@ -84,10 +89,44 @@ def _table(language: str) -> dict[str, float] | None:
     return table
 
 
+# Snowball's languages by ISO 639-1 code (snowballstemmer), English aside (module docstring)
+STEMMED = {"ar": "arabic", "ca": "catalan", "cs": "czech", "da": "danish", "de": "german", "el": "greek",
+           "es": "spanish", "et": "estonian", "eu": "basque", "fi": "finnish", "fr": "french", "ga": "irish",
+           "hi": "hindi", "hu": "hungarian", "hy": "armenian", "id": "indonesian", "it": "italian",
+           "lt": "lithuanian", "ne": "nepali", "nl": "dutch", "no": "norwegian", "nb": "norwegian",
+           "pl": "polish", "pt": "portuguese", "ro": "romanian", "ru": "russian", "sr": "serbian",
+           "sv": "swedish", "ta": "tamil", "tr": "turkish", "fa": "persian", "yi": "yiddish"}
+_TURKISH_LOWER = str.maketrans({"I": "ı", "İ": "i"})
+
+
+@lru_cache(maxsize=64)
+def _keys(language: str | None) -> Callable[[str], str]:
+    """The function from a word (as written) to its key in `language`: folded, or the folded
+    Snowball stem (STEMMED), remembered per word: news repeats its vocabulary."""
+    algorithm = STEMMED.get(language or "")
+    if algorithm is None:
+        return fold
+    import snowballstemmer  # imported on first use: only fingerprinting needs it
+
+    stem = snowballstemmer.stemmer(algorithm).stemWord
+    turkish = language == "tr"
+
+    @lru_cache(maxsize=1 << 17)
+    def key(word: str) -> str:
+        lower = word.translate(_TURKISH_LOWER).lower() if turkish else word.lower()
+        return fold(stem(lower)) or fold(word)
+
+    return key
+
+
+def _code(language: str | None) -> str | None:
+    return re.split(r"[-_]", language.strip().lower())[0] if language and language.strip() else None
+
+
 def language_table(language: str | None, text: str) -> dict[str, float] | None:
     """The rarity table for `language` ("en", "pt-BR"); None guesses English if the text reads so."""
-    if language:
-        return _table(re.split(r"[-_]", language.strip().lower())[0])
+    if language and _code(language):
+        return _table(_code(language))
     table = _table("en")
     lower = re.findall(r"\b[a-z]{2,}\b", text[:3000])
     if table is None or not lower:
@@ -104,19 +143,22 @@ def rarity(word: str, table: dict[str, float] | None) -> float:
             return 0.5  # 6th, 10am, 3d
         return 3.0 if "." in word else (2.5 if len(word) >= 3 else 0.5)
     if table is None:
-        return _NO_TABLE_RARITY
+        return NO_TABLE_RARITY
     zipf = table.get(word, _MISSING_ZIPF)
     return 0.0 if zipf >= _STOP_ZIPF else min(5.0, max(0.5, 6.5 - zipf))
 
 
 @lru_cache(maxsize=1 << 16)  # a text repeats its words, and news repeats its vocabulary
-def _normal(token: str) -> tuple[str | None, int]:
-    """A matched word's folded form without its possessive ending (None if under 2 characters),
-    and its case: _LOWER, _UPPER or neither (a digit)."""
+def _normal(token: str, key: Callable[[str], str]) -> tuple[str | None, str, int]:
+    """A matched word's key (`_keys`) without its possessive ending (None if under 2
+    characters), its folded form (for its rarity), and its case: _LOWER, _UPPER or neither (a digit)."""
     surface = _POSSESSIVE.sub("", token)
-    word = surface.replace(",", "") if surface[0].isdigit() else fold(surface)
+    if surface[0].isdigit():
+        word = folded = surface.replace(",", "")
+    else:
+        word, folded = key(surface), fold(surface)
     case = _LOWER if surface[0].islower() else (_UPPER if surface[0].isupper() else 0)
-    return (word if len(word) >= 2 else None), case
+    return (word if len(word) >= 2 else None), folded, case
 
 
 def _sentence_start(raw: str, start: int) -> bool:
@@ -133,22 +175,26 @@ def _sentence_case(title: str) -> bool:
     return bool(longer) and sum(w[0].isupper() for w in longer) * 2 < len(longer)
 
 
-def analyse(title: str, text: str, language: str | None = None) -> tuple[list[Term], list[str]]:
+def analyse(title: str, text: str, language: str | None = None,
+            ignore: frozenset[str] = frozenset()) -> tuple[list[Term], list[str]]:
     """The TOP_TERMS most salient terms (most salient first) and the VOCABULARY rarest words
-    (in no particular order)."""
+    (in no particular order); words in `ignore` (folded) are neither."""
     table = language_table(language, f"{title}\n{text}")
+    key = _keys(_code(language))
     counts: Counter[str] = Counter()
     flags: dict[str, int] = {}
     named: set[str] = set()  # capitalised away from a sentence start
     lower: set[str] = set()  # seen in lower case
+    forms: dict[str, str] = {}  # word → its first folded form, whose rarity it has
     for raw, in_title in ((title, True), (text, False)):
         names_count = not in_title or _sentence_case(title)
         words = []
         for match in _WORD.finditer(raw):  # once per word of the text: kept lean
-            word, case = _normal(match[0])
+            word, folded, case = _normal(match[0], key)
             if word is None:
                 continue
             words.append(word)
+            forms.setdefault(word, folded)
             if case == _LOWER:
                 lower.add(word)
             elif case == _UPPER and names_count and not _sentence_start(raw, match.start()):
@@ -163,9 +209,12 @@ def analyse(title: str, text: str, language: str | None = None) -> tuple[list[Te
     scored = []
     rarities = _rarities(table)
     for word, count in counts.items():
-        weight = rarities.get(word)
+        form = forms[word]
+        if form in ignore:
+            continue
+        weight = rarities.get(form)
         if weight is None:
-            weight = rarities[word] = rarity(word, table)
+            weight = rarities[form] = rarity(form, table)
         if weight <= 0:
             continue
         bits = flags.get(word, 0)
@@ -173,7 +222,7 @@ def analyse(title: str, text: str, language: str | None = None) -> tuple[list[Te
         scored.append((weight * (1 + math.log(count)) * position, weight, word, bits))
     kept = heapq.nsmallest(TOP_TERMS, scored, key=lambda s: (-s[0], s[2]))
     terms = [Term(word, weight, salience,
-                  bits | (ENTITY if _is_entity(word, weight, named, lower, table) else 0))
+                  bits | (ENTITY if _is_entity(word, forms[word], weight, named, lower, table) else 0))
              for salience, weight, word, bits in kept]
     rarest = scored if len(scored) <= VOCABULARY else heapq.nsmallest(VOCABULARY, scored, key=lambda s: (-s[1], s[2]))
     return terms, [word for _, _, word, _ in rarest]
@@ -190,13 +239,13 @@ def _rarities(table: dict[str, float] | None) -> dict[str, float]:
     return held[1]
 
 
-def _is_entity(word: str, weight: float, named: set[str], lower: set[str],
+def _is_entity(word: str, form: str, weight: float, named: set[str], lower: set[str],
                table: dict[str, float] | None) -> bool:
     """A name (capitalised mid-sentence and not common, or rare and never lower case) or a number."""
     if _NUMBER.fullmatch(word):
         return len(word) >= 3
-    if word in _CALENDAR:
+    if form in _CALENDAR:
         return False
     if word in named:
-        return table is None or table.get(word, 0.0) < _COMMON_ZIPF
+        return table is None or table.get(form, 0.0) < _COMMON_ZIPF
     return word not in lower and weight >= _RARE_NAME

@@ -11,6 +11,7 @@ from collections import defaultdict
 
 import pytest
 
+from newswatch.stories import evidence
 from newswatch.stories.similarity import Fingerprint, fingerprint, relate
 from tests.conftest import DATA, ROOT
 
@@ -112,11 +113,55 @@ def test_relate(a, b, hours, kind):
 
 
 def test_the_evidence_asked_for_grows_with_the_time_apart_up_to_the_configured_window():
-    a, b = _fp(*LAVROV_REWORDED), ORIGINAL  # event score ~0.99: one report reworded
-    assert [relate(a, b, hours).kind for hours in (0.0, 30.0, 40.0)] == ["same_event", "same_event", "unrelated"]
+    a, b = _fp(*LAVROV_REWORDED), ORIGINAL  # one report reworded
+    scores = [relate(a, b, hours).score for hours in (0.0, 12.0, 24.0, 36.0, 48.0)]
+    assert scores == sorted(scores, reverse=True) and len(set(scores)) == len(scores)
+    assert [relate(a, b, hours).kind for hours in (0.0, 30.0, 48.0, 49.0)] == [
+        "same_event", "same_event", "same_event", "unrelated"]
+    # the second Idlib attack needs more the later it comes
+    second, first = _fp(*IDLIB_THURSDAY), _fp(*IDLIB_TUESDAY)
+    assert relate(second, first, 40.0).score < relate(second, first, 0.0).score
     # a story window of 96 h (config stories.window): the same pair 60 h apart still joins
     assert relate(a, b, 60.0, window_hours=96.0).kind == "same_event"
     assert relate(a, b, 97.0, window_hours=96.0).kind == "unrelated"
+
+
+SUMMARY = ("Idlib talks resume in Moscow", "Idlib talks resume in Moscow.")  # a feed's one-line summary
+CEASEFIRE = ("Idlib ceasefire holds as Turkish and Russian patrols resume on the M4", """\
+The ceasefire in Syria's Idlib province held for a third day on Saturday as Turkish and Russian troops resumed joint patrols along the M4 highway, Turkey's defence ministry said.
+The truce, agreed in Moscow last week by Presidents Recep Tayyip Erdogan and Vladimir Putin, halted a government offensive that had displaced nearly a million people since December.
+Residents of Ariha and Jisr al-Shughur said the skies had been quiet, although the Syrian Observatory for Human Rights reported sporadic shelling near Saraqeb.
+Aid agencies said they were using the lull to move tents and food to camps near the Turkish border, where many families have been sleeping in the open.""")
+
+
+def test_a_one_line_summary_needs_more_than_two_shared_names_to_join_a_full_report():
+    """Issue "One alert per story, never at the price of an event": "Idlib talks resume in Moscow."
+    joined a report of another event on two shared names. A short text asks for more evidence."""
+    summary, report = _fp(*SUMMARY), _fp(*CEASEFIRE)
+    relation = relate(summary, report, 0.0)
+    assert relation.kind == "unrelated", relation.reason
+    assert "shared names: idlib, moscow" in relation.reason
+    # the same evidence between two full texts asks for less: the summary's shortness is what counts
+    assert evidence.needed(summary, report) > evidence.needed(report, _fp(*IDLIB_TUESDAY)) == 0.0
+
+
+def test_a_language_without_a_rarity_table_asks_for_more_evidence():
+    text = "Kuvanja kwa watu wa Idlib kunaendelea huku mazungumzo yakiendelea Moscow. " * 20
+    a, b = fingerprint("Mazungumzo ya Idlib", text, "sw"), fingerprint("Mazungumzo ya Idlib", text + " Zaidi.", "sw")
+    assert a.uncovered and not ORIGINAL.uncovered
+    assert evidence.needed(a, b) >= evidence.UNCOVERED_NEED > 0
+
+
+def test_a_report_dated_only_by_its_fetch_needs_more_evidence():
+    second, first = _fp(*IDLIB_THURSDAY), _fp(*IDLIB_TUESDAY)
+    assert relate(second, first, 1.0, dated=False).score < relate(second, first, 1.0).score
+
+
+def test_one_text_under_unrelated_headlines_is_boilerplate_not_a_copy():
+    page = "Watch the latest video from our newsroom. Enable JavaScript to play this video. " * 10
+    a, b = _fp("Four people shot in southeast Atlanta", page), _fp("Mayor opens new library branch downtown", page)
+    assert relate(a, b, 1.0).kind == "unrelated"
+    assert relate(a, _fp("Four shot in southeast Atlanta, police say", page), 1.0).kind == "duplicate"
 
 
 def test_relate_is_symmetric_and_explains_itself():
