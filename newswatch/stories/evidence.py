@@ -23,6 +23,9 @@ score a join needs for a short text and for a language without a rarity table.
 - time: hours apart as a share of the story window (unknown: half of it, at least).
 What `needed` adds to the model's threshold (set by hand: the development sets hold too few such
 pairs to fit them, and they are where a wrong join hides an event on the least evidence):
+- TIME_NEED × the time signal: a second event of a kind comes a day or two after the first and
+  shares its words (a second Idlib strike; on the dated stream, the two reports of other
+  incidents that joined an outlet's earlier story came 25 and 33 h after it).
 - SHORT_NEED × how far the shorter text is from SHORT_WORDS words (0 at or above; a one-line
   feed summary about 0.95): two shared names are all a summary can offer.
 - UNCOVERED_NEED when a text's language has no rarity table (every word weighs the same, so a
@@ -42,13 +45,14 @@ from newswatch.stories.shingles import jaccard
 if TYPE_CHECKING:
     from newswatch.stories.similarity import Fingerprint
 
-__all__ = ["RARE_TERMS", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "UNCOVERED_NEED", "event_score", "explain",
+__all__ = ["RARE_TERMS", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "TIME_NEED", "UNCOVERED_NEED", "event_score", "explain",
            "load_model", "needed", "score_of", "signals"]
 
 SIGNALS = ("names", "names_max", "rare", "lead", "words", "vocabulary", "numbers", "conflict", "copy", "time")
 RARE_TERMS = 8
 SHORT_WORDS = 100
 SHORT_NEED = 0.2
+TIME_NEED = 0.2
 UNCOVERED_NEED = 0.1
 MODEL = Path(__file__).with_name("event_model.json")
 
@@ -108,10 +112,11 @@ def _overlap(a: int, b: int) -> float:
     return (a & b).bit_count() / larger if larger else 0.0
 
 
-def needed(a: Fingerprint, b: Fingerprint) -> float:
-    """How much more score the pair needs for what its texts do not tell (module docstring)."""
+def needed(a: Fingerprint, b: Fingerprint, time: float = 0.0) -> float:
+    """How much more score the pair needs, `time` (the time signal) apart, for what its texts and
+    times do not tell (module docstring)."""
     short = max(0.0, 1.0 - min(a.word_count, b.word_count) / SHORT_WORDS)
-    return SHORT_NEED * short + UNCOVERED_NEED * float(a.uncovered or b.uncovered)
+    return TIME_NEED * time + SHORT_NEED * short + UNCOVERED_NEED * float(a.uncovered or b.uncovered)
 
 
 def signals(a: Fingerprint, b: Fingerprint, copy: float | None = None, hours_apart: float | None = None,

@@ -15,8 +15,8 @@ Rules of `relate` (pure; the figures behind the thresholds are in bench/README.m
 2. same_event: the event score (`evidence.event_score`, a logistic model fitted on real news:
    shared names, rare words, figures, title and lead words, salient-word cosine and vocabulary,
    MinHash, and the hours apart as a share of the story window, `stories.window`, 48 h by
-   default) must reach EVENT_SCORE plus what `evidence.needed` asks for a short text or a
-   language without a rarity table. Further apart than the window is never the same event;
+   default) must reach EVENT_SCORE plus what `evidence.needed` asks for the time apart, a short
+   text or a language without a rarity table. Further apart than the window is never the same event;
    unknown time (None) counts as half the window, and a report dated only by its fetch
    (`dated=False`) as at least half: less known, more evidence asked.
 3. anything else is unrelated. `score` is the Jaccard for a duplicate, the event score otherwise.
@@ -199,9 +199,10 @@ def fingerprint(title: str, text: str, language: str | None = None, site: str | 
     """The fingerprint of an article; a text under 20 words is shingled with its title. `site`:
     the address (or host) it came from, whose own name (wdrb in www.wdrb.com) is no evidence:
     every report of that outlet names it, no other outlet's does."""
-    title, text = title or "", text or ""
+    title, text, named = title or "", text or "", site_words(site)
+    title = _without_site_name(title, named)
     values, n = signature(text if len(text.split()) >= 20 else f"{title}\n{text}")
-    terms, vocabulary = analyse(title, text, language, site_words(site))
+    terms, vocabulary = analyse(title, text, language, named)
     return Fingerprint(values.astype("<u4").tobytes(), n, tuple(_stored(t) for t in terms),
                        bloom.make(_short(w) for w in vocabulary))
 
@@ -214,6 +215,28 @@ def site_words(site: str | None) -> frozenset[str]:
     host = urlsplit(site if "//" in site else f"//{site}").hostname or ""
     labels = host.split(".")[:-1]
     return frozenset(fold(label) for label in labels if label not in ("www", "m", "amp") and len(label) >= 2)
+
+
+_TITLE_PARTS = re.compile(r"\s+[-|:–—]\s+")
+
+
+def _without_site_name(title: str, site: frozenset[str]) -> str:
+    """The title without the parts naming the site ("… - WMC Action News 5 - Memphis" from
+    wmcactionnews5.com, "… | KSLA News 12" from ksla.com, "BBC News - …" from bbc.co.uk): every
+    report of the outlet has them."""
+    first = _TITLE_PARTS.search(title)
+    if first and _names_site(title[:first.start()], site):
+        title = title[first.end():]
+    for separator in _TITLE_PARTS.finditer(title):
+        if _names_site(title[separator.end():].split(" - ")[0].split(" | ")[0], site):
+            return title[:separator.start()]
+    return title
+
+
+def _names_site(part: str, site: frozenset[str]) -> bool:
+    squashed = re.sub(r"\W+", "", fold(part))
+    return bool(squashed) and any(len(label) >= 3 and (squashed.startswith(label) or label.startswith(squashed))
+                                  for label in site)
 
 
 def _short(word: str) -> str:
@@ -251,7 +274,7 @@ def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None,
     if hours > window_hours:
         return Relation("unrelated", score,
                         lambda: f"{_when(hours_apart)} (> {window_hours:.0f} h); event score {score:.2f}")
-    need = EVENT_SCORE + needed(a, b)
+    need = EVENT_SCORE + needed(a, b, values["time"])
     kind = "same_event" if score >= need else "unrelated"
     return Relation(kind, score, lambda: f"event score {score:.2f} (needs {need:.2f}, {_when(hours_apart)}): "
                                          f"{explain(a, b, values)}; minhash jaccard {j:.2f}")

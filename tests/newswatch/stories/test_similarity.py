@@ -13,6 +13,7 @@ import pytest
 
 from newswatch.stories import evidence
 from newswatch.stories.similarity import Fingerprint, fingerprint, relate
+from newswatch.stories.terms import TITLE
 from tests.conftest import DATA, ROOT
 
 LAVROV_TITLE = "Lavrov says Moscow is ready for talks on Black Sea grain deal"
@@ -162,6 +163,17 @@ def test_one_text_under_unrelated_headlines_is_boilerplate_not_a_copy():
     a, b = _fp("Four people shot in southeast Atlanta", page), _fp("Mayor opens new library branch downtown", page)
     assert relate(a, b, 1.0).kind == "unrelated"
     assert relate(a, _fp("Four shot in southeast Atlanta, police say", page), 1.0).kind == "duplicate"
+
+
+def test_an_outlets_own_name_is_no_evidence_that_two_of_its_reports_are_one_event():
+    """Two reports of one outlet share its name in the title and the text, whatever they report."""
+    site = "https://www.wmcactionnews5.com/story/1"
+    a = fingerprint("Boy, 8, shoots himself while father sleeps - WMC Action News 5 - Memphis",
+                    "WMCActionNews5 reports an eight-year-old boy shot himself at home in Frayser.", "en", site)
+    assert not {"wmcactionnews5", "wmc", "memphis"} & {t.text for t in a.terms if t.flags & TITLE}
+    assert "wmcactionnews5" not in {t.text for t in a.terms}
+    kept = fingerprint("BBC News - Idlib talks resume - live updates", "Talks on Idlib resumed.", "en", "bbc.co.uk")
+    assert {"idlib", "talks", "live", "updates"} <= {t.text for t in kept.terms if t.flags & TITLE}
 
 
 def test_relate_is_symmetric_and_explains_itself():
