@@ -1,6 +1,6 @@
 """Fit and check the same-event decision on the development sets (issue 17).
 
-The story stage's same-event score (`newswatch.stories.evidence.event_score`) is a logistic model
+The story stage's same-event score (`newswatch.stories.evidence.score_of`) is a logistic model
 of the pair's signals (`evidence.signals`: names, rare words, numbers, title and lead overlap,
 salient-word cosine, MinHash, time apart, text lengths, the rarity table's cover). This script
 builds labelled pairs from three development sets, read from ../shared at run time (their texts

@@ -6,7 +6,7 @@ its weighted sum of the signals. The model (event_model.json, beside this module
 same-story pairs in Turkish, Spanish, Arabic and French, and ECB+'s odd topics (figures in
 bench/README.md, "## Stories"). What is not known asks for more evidence, never less: the weight
 of `time` is fitted non-positive (bench/event_model.py holds it there), and `needed` adds to the
-score a join needs for a short text and for a language without a rarity table.
+score a join needs for the time apart, a short text and a language without a rarity table.
 - names: of each article's entities (weighted by salience), the share the other article mentions
   anywhere (its word filter); "names" is the smaller of the two shares, "names_max" the larger.
 - rare: of each article's RARE_TERMS rarest words, the share the other mentions; the smaller.
@@ -45,7 +45,7 @@ from newswatch.stories.shingles import jaccard
 if TYPE_CHECKING:
     from newswatch.stories.similarity import Fingerprint
 
-__all__ = ["RARE_TERMS", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "TIME_NEED", "UNCOVERED_NEED", "event_score", "explain",
+__all__ = ["RARE_TERMS", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "TIME_NEED", "UNCOVERED_NEED", "explain",
            "load_model", "needed", "score_of", "signals"]
 
 SIGNALS = ("names", "names_max", "rare", "lead", "words", "vocabulary", "numbers", "conflict", "copy", "time")
@@ -145,12 +145,6 @@ def score_of(values: dict[str, float]) -> float:
     weights, bias = load_model()
     z = bias + sum(weights[k] * values[k] for k in SIGNALS)
     return 1 / (1 + math.exp(-max(-50.0, min(50.0, z))))
-
-
-def event_score(a: Fingerprint, b: Fingerprint, copy: float | None = None, hours_apart: float | None = None,
-                window_hours: float = 48.0) -> float:
-    """The same-event score in [0, 1]; arguments as for `signals`."""
-    return score_of(signals(a, b, copy, hours_apart, window_hours))
 
 
 def explain(a: Fingerprint, b: Fingerprint, values: dict[str, float] | None = None) -> str:

@@ -12,7 +12,7 @@ Rules of `relate` (pure; the figures behind the thresholds are in bench/README.m
    paragraphs cut or added). Both texts need MIN_SHINGLES shingles. Time does not matter. One
    text under two headlines that share no salient word is a site's boilerplate read as the
    article (a video page, a cookie wall), not a copy: unrelated.
-2. same_event: the event score (`evidence.event_score`, a logistic model fitted on real news:
+2. same_event: the event score (`evidence.score_of` of `evidence.signals`, a logistic model fitted on real news:
    shared names, rare words, figures, title and lead words, salient-word cosine and vocabulary,
    MinHash, and the hours apart as a share of the story window, `stories.window`, 48 h by
    default) must reach EVENT_SCORE plus what `evidence.needed` asks for the time apart, a short

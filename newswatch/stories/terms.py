@@ -156,7 +156,8 @@ def _normal(token: str, key: Callable[[str], str]) -> tuple[str | None, str, int
     if surface[0].isdigit():
         word = folded = surface.replace(",", "")
     else:
-        word, folded = key(surface), fold(surface)
+        folded = fold(surface)
+        word = folded if key is fold else key(surface)
     case = _LOWER if surface[0].islower() else (_UPPER if surface[0].isupper() else 0)
     return (word if len(word) >= 2 else None), folded, case
 
