@@ -56,6 +56,14 @@ def test_the_same_event_far_apart_is_unrelated_as_in_the_store(reports):
     assert "> 48 h" in far["evidence"]["reason"]
 
 
+def test_the_same_text_beyond_the_window_is_unrelated_as_in_the_store(reports):
+    """A text key expires with the story window; a copy is compared only within it."""
+    code, (near,) = relate(str(reports["first"]), str(reports["first"]), "--hours", "40")
+    code, (far,) = relate(str(reports["first"]), str(reports["copy"]), "--hours", "72")
+    assert (near["relation"], far["relation"]) == ("duplicate", "unrelated")
+    assert "beyond the story window" in far["evidence"]["reason"]
+
+
 def test_files_not_in_pairs_are_a_usage_error(reports):
     assert relate(str(reports["first"]))[0] == 2
 
