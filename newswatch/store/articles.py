@@ -34,7 +34,8 @@ from newswatch.contain import ItemFailure
 from newswatch.models import Extracted, FeedEntry
 from newswatch.store._sql import in_lists, insert_ignore
 from newswatch.store.tables import Article, Source
-from newswatch.stories import canonical_url, text_hash
+from newswatch.stories import text_hash
+from newswatch.urls import canonical_url
 
 __all__ = ["QUARANTINE_AFTER", "URL_LENGTH", "PageText", "add_new", "attach_text", "claim", "failing", "fingerprints",
            "fits", "pending", "record_failure", "requeue", "since"]

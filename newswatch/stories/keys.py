@@ -1,7 +1,7 @@
 """The identity keys of an article. Two articles sharing any key belong to one story.
 
 Keys: `url:` the canonical feed link, `url:` the page's own canonical URL where it is a
-plausible article address (`canonical.is_article_address`: not the site's home or a section,
+plausible article address (`newswatch.urls.is_article_address`: not the site's home or a section,
 which a faulty CMS declares for every page; a checked key, `checked_keys`: it joins only an
 article whose text is like its claimer's), `text:` the normalised text hash (expiring with the
 story window, store.ledger). A stored link with a fragment is a feed item whose link other items share
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from hashlib import sha1
 
-from newswatch.stories.canonical import canonical_url, is_article_address
+from newswatch.urls import canonical_url, is_article_address
 
 __all__ = ["KEY_LENGTH", "checked_keys", "story_keys"]
 
