@@ -16,6 +16,22 @@ the idle connection, so no client can tell it from the next answer. So an HTTP/1
 carries one request (`_Connection` expires once idle, and the pool closes it); HTTP/2, whose
 frames name their stream, keeps its connections. The price is a new connection a request to a
 host that speaks only HTTP/1.1 (bench/README.md, "## Hostile web").
+
+httpx takes neither a network backend nor a connection pool, so the transport is ours, on httpx's
+public contract (`httpx.AsyncBaseTransport`): a request is handed to `_Pool` in httpcore's terms, as
+httpx's own transport does, and the answer comes back in httpx's. httpcore's errors become httpx's,
+the most specific one, its message kept, the original chained (what `connectors.errors` classifies):
+
+    httpcore.ConnectTimeout → httpx.ConnectTimeout   httpcore.ConnectError → httpx.ConnectError
+    httpcore.ReadTimeout    → httpx.ReadTimeout      httpcore.ReadError    → httpx.ReadError
+    httpcore.WriteTimeout   → httpx.WriteTimeout     httpcore.WriteError   → httpx.WriteError
+    httpcore.PoolTimeout    → httpx.PoolTimeout      httpcore.NetworkError → httpx.NetworkError
+    httpcore.TimeoutException → httpx.TimeoutException
+    httpcore.RemoteProtocolError → httpx.RemoteProtocolError
+    httpcore.LocalProtocolError  → httpx.LocalProtocolError
+    httpcore.ProtocolError → httpx.ProtocolError     httpcore.ProxyError → httpx.ProxyError
+    httpcore.UnsupportedProtocol → httpx.UnsupportedProtocol
+    anything else: raised as it is
 """
 
 from __future__ import annotations
@@ -23,6 +39,9 @@ from __future__ import annotations
 import select
 import socket
 import ssl
+from collections.abc import AsyncIterable, AsyncIterator, Iterator
+from contextlib import contextmanager
+from types import TracebackType
 from typing import Any
 
 import httpcore
@@ -31,12 +50,80 @@ import httpx
 __all__ = ["transport"]
 
 
-def transport(ssl_context: ssl.SSLContext, limits: httpx.Limits, http2: bool) -> httpx.AsyncHTTPTransport:
-    """httpx's transport with these settings, its connection pool on `_Backend`."""
-    made = httpx.AsyncHTTPTransport(verify=ssl_context, http2=http2, limits=limits, trust_env=False)
-    # httpx takes no network backend, so its pool is made again with one (the same settings)
-    made._pool = _Pool(ssl_context, limits, http2)
-    return made
+def transport(ssl_context: ssl.SSLContext, limits: httpx.Limits, http2: bool) -> httpx.AsyncBaseTransport:
+    """A transport with these settings, its connection pool on `_Backend`."""
+    return _Transport(_Pool(ssl_context, limits, http2))
+
+
+class _Transport(httpx.AsyncBaseTransport):
+    """httpx's transport contract over a httpcore pool, as `httpx.AsyncHTTPTransport` maps it."""
+
+    def __init__(self, pool: httpcore.AsyncConnectionPool) -> None:
+        self._pool = pool
+
+    async def __aenter__(self) -> _Transport:
+        await self._pool.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None = None, exc_value: BaseException | None = None,
+                        traceback: TracebackType | None = None) -> None:
+        with _httpx_errors():
+            await self._pool.__aexit__(exc_type, exc_value, traceback)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        url = httpcore.URL(scheme=request.url.raw_scheme, host=request.url.raw_host, port=request.url.port,
+                           target=request.url.raw_path)
+        asked = httpcore.Request(method=request.method, url=url, headers=request.headers.raw, content=request.stream,
+                                 extensions=request.extensions)
+        with _httpx_errors():
+            answer = await self._pool.handle_async_request(asked)
+        assert isinstance(answer.stream, AsyncIterable)
+        return httpx.Response(status_code=answer.status, headers=answer.headers, stream=_Body(answer.stream),
+                              extensions=answer.extensions)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
+class _Body(httpx.AsyncByteStream):
+    """A response body read from httpcore, its errors raised as httpx's."""
+
+    def __init__(self, stream: AsyncIterable[bytes]) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        with _httpx_errors():
+            async for part in self._stream:
+                yield part
+
+    async def aclose(self) -> None:
+        if hasattr(self._stream, "aclose"):
+            await self._stream.aclose()
+
+
+# httpcore's errors → httpx's (the table in the module docstring)
+_ERRORS: dict[type[Exception], type[httpx.HTTPError]] = {
+    httpcore.TimeoutException: httpx.TimeoutException, httpcore.ConnectTimeout: httpx.ConnectTimeout,
+    httpcore.ReadTimeout: httpx.ReadTimeout, httpcore.WriteTimeout: httpx.WriteTimeout,
+    httpcore.PoolTimeout: httpx.PoolTimeout, httpcore.NetworkError: httpx.NetworkError,
+    httpcore.ConnectError: httpx.ConnectError, httpcore.ReadError: httpx.ReadError,
+    httpcore.WriteError: httpx.WriteError, httpcore.ProxyError: httpx.ProxyError,
+    httpcore.UnsupportedProtocol: httpx.UnsupportedProtocol, httpcore.ProtocolError: httpx.ProtocolError,
+    httpcore.LocalProtocolError: httpx.LocalProtocolError, httpcore.RemoteProtocolError: httpx.RemoteProtocolError,
+}
+
+
+@contextmanager
+def _httpx_errors() -> Iterator[None]:
+    """httpcore's error raised as httpx's most specific one, with its message."""
+    try:
+        yield
+    except Exception as exc:
+        mapped = next((_ERRORS[kind] for kind in type(exc).__mro__ if kind in _ERRORS), None)
+        if mapped is None:
+            raise
+        raise mapped(str(exc)) from exc
 
 
 class _Pool(httpcore.AsyncConnectionPool):
