@@ -1,5 +1,6 @@
-"""The HTTP transport under the fetcher's client: httpx's own, on a network backend whose
-connections answer httpcore's "is this idle connection readable?" in one system call.
+"""The HTTP transport under the fetcher's client: httpcore's connection pool, as httpx's own
+transport uses it, on a network backend whose connections answer httpcore's "is this idle
+connection readable?" in one system call.
 
 Why: httpcore asks that of every idle connection in the pool each time a request starts or
 ends, and anyio answers it by building every attribute of the socket first (its peer name
