@@ -12,7 +12,8 @@ For each size N feeds × M items (bench/README.md, "## Fetching at scale", has t
    start-up (a config without sources, run 3 times: the first on a fresh database, i.e. with the
    migrations; the median of the other two is "start-up"), the first cycle and the unchanged
    second cycle (run twice, on the same store; the faster counts). After a cycle, the end of
-   each stage within the flow run is read back from the Prefect API.
+   each stage within the flow run is read back from the Prefect API. A bare `import prefect`
+   (3 runs) is timed beside the start-up: its floor.
 Every process is timed by wall clock; peak memory is sampled every 0.1 s as the sum of the RSS of
 the process and all its descendants (pool workers included), and /usr/bin/time -v gives the
 largest single process. The 1-minute load average at the start and end of each run is printed
@@ -223,6 +224,9 @@ def bench_size(corpus: Corpus, args, api: str, work: Path) -> dict:
         startup = [timed(f"newswatch start-up ({'fresh db' if k == 0 else 'again'})",
                          [NEWSWATCH, "--config", str(empty), "run", "--once"], env, folder, web) for k in range(3)]
         results["startup"] = startup
+        # the floor for the start-up: a bare `import prefect`, in the same environment (issue 18, point 7)
+        results["import_prefect"] = [timed("bare `import prefect`", [PYTHON, "-c", "import prefect"], env, folder)
+                                     for _ in range(3)]
         if args.postgres:
             from dedupe_growth import empty_postgres  # the first cycle meets a new store
 
@@ -249,6 +253,11 @@ def report(all_results: list[dict]) -> None:
     print(header)
     for r in all_results:
         startup = statistics.median(run.seconds for run in r["startup"][1:])
+        if r.get("import_prefect"):
+            imports = sorted(run.seconds for run in r["import_prefect"])
+            print(f"{r['feeds']:>5}×{r['items']:<3} start-up {startup:.2f} s against a bare `import prefect` "
+                  f"{imports[0]:.2f} s (min; median {statistics.median(imports):.2f} s): "
+                  f"{startup / statistics.median(imports):.2f}× the median")
         tuned_first = min(run.figures()["seconds"] for run in r["tuned_first"])
         tuned_unchanged = min(run.figures()["seconds"] for run in r["tuned_unchanged"])
         first = r["nw_first"].seconds

@@ -91,17 +91,22 @@ def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit.
 
         warm()  # the workers' imports then run beside Prefect's start-up
     summary = _run_cycle(State.config_path)
-    raise typer.Exit(1 if summary is None else 0)
+    _Teardown.code = 1 if summary is None else 0
+    raise typer.Exit(_Teardown.code)
 
 
 def _expects_pages(config: Config) -> bool:
-    """Whether a cycle is likely to read enough pages to start worker processes: it has sources,
-    and it is the first cycle or the last one brought that many new articles."""
+    """Whether a cycle is sure to read enough pages to start worker processes before it knows
+    a feed changed: it has sources and it is the first cycle.
+
+    Any later cycle may find every feed unchanged (all 304), and then the fork server's imports
+    (~1.2 s of CPU) are paid for nothing, beside its own start-up and at its exit: a cycle after a
+    busy one, unchanged, took 0.9-1.8 s longer at 200 feeds (issue 18, point 7). Later cycles
+    start it at their first changed feed (flows/monitor.py, `_CyclePool.for_feed`)."""
     if not config.sources:
         return False
     from sqlalchemy.exc import SQLAlchemyError
 
-    from flows.processes import POOL_THRESHOLD
     from newswatch.store import cycles, reading
 
     try:
@@ -109,7 +114,32 @@ def _expects_pages(config: Config) -> bool:
             last = cycles.recent(current, 1)
     except (SQLAlchemyError, OSError):  # a new store (the first cycle), or one the cycle will report on
         return True
-    return not last or last[0].new_articles >= POOL_THRESHOLD
+    return not last
+
+
+class _Teardown:
+    """`run --once` leaves without tearing the interpreter down once its cycle has ended.
+
+    Freeing the ~170,000 objects of Prefect, SQLAlchemy and the rest cost 0.3-0.6 s at every
+    exit, a fifth of a run with nothing to do (bench/README.md, "## Fetching at scale").
+    `skip` is the last exit handler (`main` registers it before anything else is imported), so
+    everything else still runs first: Prefect's log and event flushes (at thread shutdown), its
+    exit handlers, logging's, multiprocessing's; then the output is flushed and the process ends
+    with the cycle's exit code. Only from `main`: a `run` called in-process (tests) never arms it.
+    """
+
+    code: int | None = None
+
+    @classmethod
+    def skip(cls) -> None:
+        if cls.code is None:  # not a finished `run --once`: the ordinary exit
+            return
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):  # closed or gone: nothing left to write to
+                pass
+        os._exit(cls.code)
 
 
 def _run_cycle(config_path: Path) -> dict | None:
@@ -578,6 +608,9 @@ def _when(moment) -> str:
 
 
 def main() -> None:
+    import atexit
+
+    atexit.register(_Teardown.skip)  # first registered, last run
     try:
         app(standalone_mode=True)
     except KeyboardInterrupt:
