@@ -267,6 +267,10 @@ def report(all_results: list[dict]) -> None:
         print(f"{r['feeds']:>5}×{r['items']:<3} {naive} {tuned_first:9.2f} {tuned_unchanged:10.2f} {startup:8.2f} "
               f"{first:7.2f} {first - startup:6.2f} {(first - startup) / tuned_first:5.2f} {unchanged:7.2f} "
               f"{unchanged - startup:5.2f} {(unchanged - startup) / tuned_unchanged:5.2f} {peak:7.0f}")
+        each = ", ".join(f"{run.seconds - startup:.2f} s = {(run.seconds - startup) / tuned_unchanged:.2f}×"
+                         for run in r["nw_unchanged"])
+        print(f"          unchanged cycles one by one (net; the first comes after the first cycle's many new "
+              f"articles): {each}")
         total, copies = (sum(counts) for counts in zip(*r["expected"].values()))
         tuned_matches = sum(r["tuned_first"][0].figures().get("matches", {}).values())
         naive_matches = sum(r["naive"].figures()["matches"].values()) if "naive" in r else "-"

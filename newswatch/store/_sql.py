@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
+
+if TYPE_CHECKING:  # imported where a PostgreSQL store needs it: its pg_catalog costs ~0.1 s of every start-up
+    from sqlalchemy.dialects import postgresql
 
 __all__ = ["IN_LIST", "chunks", "in_lists", "insert_all", "insert_ignore", "parameter_limit"]
 
@@ -62,7 +65,7 @@ def insert_ignore(session: Session, table, rows: list[dict], returning=None) -> 
     if not rows:
         return []
     unnest = session.get_bind().dialect.name == "postgresql" and _scalar(table, rows[0])
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    module = _postgresql() if session.get_bind().dialect.name == "postgresql" else sqlite
     # every column at most one parameter a row (SQLAlchemy adds the missing ones' defaults)
     per_statement = max(1, parameter_limit(session) // len(table.columns))
     inserted = []
@@ -87,12 +90,20 @@ def _unnested(table: sa.Table, rows: list[dict]) -> postgresql.Insert:
 
     A parameter a column, not a value: psycopg rewrites a statement's parameter names on every
     execution, which for VALUES of 100,000 rows took 20 s of the 30 their insert cost."""
+    postgresql = _postgresql()
     names = list(rows[0])
     arrays = [sa.cast(sa.bindparam(f"_{name}", [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type)),
                       postgresql.ARRAY(table.c[name].type)) for name in names]
     unnested = sa.func.unnest(*arrays).table_valued(*names, with_ordinality="_at").render_derived()
     ordered = sa.select(*(unnested.c[name] for name in names)).order_by(unnested.c._at)
     return postgresql.insert(table).from_select(names, ordered)
+
+
+def _postgresql():
+    """SQLAlchemy's PostgreSQL dialect module, imported on first use."""
+    from sqlalchemy.dialects import postgresql
+
+    return postgresql
 
 
 def insert_all(session: Session, table: sa.Table, rows: list[dict]) -> None:
