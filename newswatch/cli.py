@@ -120,10 +120,10 @@ def _expects_pages(config: Config) -> bool:
 class _Teardown:
     """`run --once` leaves without tearing the interpreter down once its cycle has ended.
 
-    Freeing the ~170,000 objects of Prefect, SQLAlchemy and the rest cost 0.3-0.6 s at every
-    exit, a fifth of a run with nothing to do (bench/README.md, "## Fetching at scale").
-    `skip` is the last exit handler (`main` registers it before anything else is imported), so
-    everything else still runs first: Prefect's log and event flushes (at thread shutdown), its
+    Freeing the ~170,000 objects of Prefect, SQLAlchemy and the rest cost 0.3-0.9 s at every
+    exit, a fifth of a run with nothing to do (bench/README.md, "## Fetching at scale", issue 18).
+    `skip` is the last exit handler (`main` registers it before any other is: Prefect and the
+    store are imported inside the commands), so everything else still runs first: Prefect's log and event flushes (at thread shutdown), its
     exit handlers, logging's, multiprocessing's; then the output is flushed and the process ends
     with the cycle's exit code. Only from `main`: a `run` called in-process (tests) never arms it.
     """
