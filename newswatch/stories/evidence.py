@@ -27,7 +27,9 @@ pairs to fit them, and they are where a wrong join hides an event on the least e
   shares its words (a second Idlib strike; on the dated stream, the two reports of other
   incidents that joined an outlet's earlier story came 25 and 33 h after it).
 - SHORT_NEED × how far the shorter text is from SHORT_WORDS words (0 at or above; a one-line
-  feed summary about 0.95): two shared names are all a summary can offer.
+  feed summary about 0.95); and a text under half of SHORT_WORDS joins on evidence only when it
+  shares SHORT_NAMES of its names with the other: "Idlib talks resume in Moscow." shares two
+  names with any report of Idlib and Moscow, which is no evidence of one event.
 - UNCOVERED_NEED when a text's language has no rarity table (every word weighs the same, so a
   shared common word counts as much as a shared name).
 """
@@ -45,13 +47,14 @@ from newswatch.stories.shingles import jaccard
 if TYPE_CHECKING:
     from newswatch.stories.similarity import Fingerprint
 
-__all__ = ["RARE_TERMS", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "TIME_NEED", "UNCOVERED_NEED", "explain",
+__all__ = ["RARE_TERMS", "SHORT_NAMES", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "TIME_NEED", "UNCOVERED_NEED", "explain",
            "load_model", "needed", "score_of", "signals"]
 
 SIGNALS = ("names", "names_max", "rare", "lead", "words", "vocabulary", "numbers", "conflict", "copy", "time")
 RARE_TERMS = 8
 SHORT_WORDS = 100
 SHORT_NEED = 0.2
+SHORT_NAMES = 3
 TIME_NEED = 0.2
 UNCOVERED_NEED = 0.1
 MODEL = Path(__file__).with_name("event_model.json")
@@ -116,7 +119,15 @@ def needed(a: Fingerprint, b: Fingerprint, time: float = 0.0) -> float:
     """How much more score the pair needs, `time` (the time signal) apart, for what its texts and
     times do not tell (module docstring)."""
     short = max(0.0, 1.0 - min(a.word_count, b.word_count) / SHORT_WORDS)
+    if short > 0.5 and _shared_names(*sorted((a, b), key=lambda p: p.word_count)) < SHORT_NAMES:
+        return math.inf
     return TIME_NEED * time + SHORT_NEED * short + UNCOVERED_NEED * float(a.uncovered or b.uncovered)
+
+
+def _shared_names(shorter: Fingerprint, other: Fingerprint) -> int:
+    """How many of the shorter text's names the other mentions."""
+    bits = other.word_bits
+    return sum(bits & mask == mask for _, _, mask in shorter.entities)
 
 
 def signals(a: Fingerprint, b: Fingerprint, copy: float | None = None, hours_apart: float | None = None,

@@ -45,7 +45,7 @@ import numpy as np
 
 from newswatch.matching.text import fold
 from newswatch.stories import bloom
-from newswatch.stories.evidence import RARE_TERMS, explain, needed, score_of, signals
+from newswatch.stories.evidence import RARE_TERMS, SHORT_NAMES, explain, needed, score_of, signals
 from newswatch.stories.shingles import MIN_SHINGLES, NUM_PERM, SHINGLE_WORDS, band_keys, jaccard, signature
 from newswatch.stories.terms import LEAD, NO_TABLE_RARITY, TITLE, Term, analyse
 
@@ -276,7 +276,8 @@ def relate(a: Fingerprint, b: Fingerprint, hours_apart: float | None,
                         lambda: f"{_when(hours_apart)} (> {window_hours:.0f} h); event score {score:.2f}")
     need = EVENT_SCORE + needed(a, b, values["time"])
     kind = "same_event" if score >= need else "unrelated"
-    return Relation(kind, score, lambda: f"event score {score:.2f} (needs {need:.2f}, {_when(hours_apart)}): "
+    needs = f"a short text must share {SHORT_NAMES} names" if math.isinf(need) else f"needs {need:.2f}"
+    return Relation(kind, score, lambda: f"event score {score:.2f} ({needs}, {_when(hours_apart)}): "
                                          f"{explain(a, b, values)}; minhash jaccard {j:.2f}")
 
 
