@@ -119,15 +119,10 @@ def needed(a: Fingerprint, b: Fingerprint, time: float = 0.0) -> float:
     """How much more score the pair needs, `time` (the time signal) apart, for what its texts and
     times do not tell (module docstring)."""
     short = max(0.0, 1.0 - min(a.word_count, b.word_count) / SHORT_WORDS)
-    if short > 0.5 and _shared_names(*sorted((a, b), key=lambda p: p.word_count)) < SHORT_NAMES:
+    shorter, other = sorted((a, b), key=lambda p: p.word_count)
+    if short > 0.5 and len(_mentioned(shorter, other)[0]) < SHORT_NAMES:
         return math.inf
     return TIME_NEED * time + SHORT_NEED * short + UNCOVERED_NEED * float(a.uncovered or b.uncovered)
-
-
-def _shared_names(shorter: Fingerprint, other: Fingerprint) -> int:
-    """How many of the shorter text's names the other mentions."""
-    bits = other.word_bits
-    return sum(bits & mask == mask for _, _, mask in shorter.entities)
 
 
 def signals(a: Fingerprint, b: Fingerprint, copy: float | None = None, hours_apart: float | None = None,

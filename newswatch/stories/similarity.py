@@ -228,7 +228,7 @@ def _without_site_name(title: str, site: frozenset[str]) -> str:
     if first and _names_site(title[:first.start()], site):
         title = title[first.end():]
     for separator in _TITLE_PARTS.finditer(title):
-        if _names_site(title[separator.end():].split(" - ")[0].split(" | ")[0], site):
+        if _names_site(_TITLE_PARTS.split(title[separator.end():], maxsplit=1)[0], site):
             return title[:separator.start()]
     return title
 

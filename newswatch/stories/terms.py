@@ -125,8 +125,8 @@ def _code(language: str | None) -> str | None:
 
 def language_table(language: str | None, text: str) -> dict[str, float] | None:
     """The rarity table for `language` ("en", "pt-BR"); None guesses English if the text reads so."""
-    if language and _code(language):
-        return _table(_code(language))
+    if code := _code(language):
+        return _table(code)
     table = _table("en")
     lower = re.findall(r"\b[a-z]{2,}\b", text[:3000])
     if table is None or not lower:
