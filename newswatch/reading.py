@@ -49,26 +49,29 @@ def in_process(index: WatchIndex | None) -> None:
 
 
 def read(body: bytes, url: str, title: str, language: str | None, metadata: bool = True,
-         source: str | None = None) -> Reading | None:
+         source: str | None = None, index: WatchIndex | None = None) -> Reading | None:
     """The reading of a page fetched from `url`, or None when it holds no article text.
 
     metadata=False: the feed gave title, author and date, so the page is not searched for them.
+    index: the watchlists to match the page against (default: the one `in_process` gave, if any).
     """
+    index = index if index is not None else (_INDEX[0] if _INDEX else None)
     found = extract(body, url, metadata)
     if found is None:
         return None
     title, language = title or found.title or "", found.language or language
-    hits = tuple(_INDEX[0].match(Document(title, found.text, language, source))) if _INDEX else None
+    hits = tuple(index.match(Document(title, found.text, language, source))) if index is not None else None
     return Reading(found, fingerprint(title, found.text, language, url).to_bytes(), text_hash(found.text), hits)
 
 
-def read_safely(body: bytes, url: str, *rest) -> Reading | ReadFailure | None:
+def read_safely(body: bytes, url: str, *rest, index: WatchIndex | None = None) -> Reading | ReadFailure | None:
     """`read`, with what it raises as the page's failure: one page's bytes that break a reader
     must not fail its batch, or the cycle, again every cycle (the page stays unread)."""
-    found = contain("extract", url, read, body, url, *rest)
+    found = contain("extract", url, read, body, url, *rest, index=index)
     return ReadFailure(found.describe()) if isinstance(found, ItemFailure) else found
 
 
-def read_all(pages: list[tuple]) -> list[Reading | ReadFailure | None]:
-    """`read_safely` of each page's arguments: a few pages a submission to a process pool."""
-    return [read_safely(*arguments) for arguments in pages]
+def read_all(pages: list[tuple], index: WatchIndex | None = None) -> list[Reading | ReadFailure | None]:
+    """`read_safely` of each page's arguments (matched against `index`, if given): a few pages a
+    submission to a process pool."""
+    return [read_safely(*arguments, index=index) for arguments in pages]

@@ -26,16 +26,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import lru_cache
 
-from newswatch import cadence
+from newswatch import outbox
 from newswatch.contain import ItemFailure, failure_of
-from newswatch.config import Config, Watchlist
+from newswatch.config import Config
 from newswatch.config.schema import StorySettings
 from newswatch.matching import WatchIndex, WatchSpec
 from newswatch.models import Document, Hit
-from newswatch.store import articles, db, deliveries, matches, session, sources, stories
+from newswatch.store import articles, db, matches, session, sources, stories
 from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article
@@ -192,7 +192,7 @@ def _match(current, config: Config, article: Article, article_print: similarity.
         if match_id is None:
             match_id = _update(current, config.stories, article, article_print, story_id, name, hit, now)
         if match_id is not None:
-            _enqueue(current, watchlist, match_id, now)
+            outbox.enqueue(current, watchlist, match_id, now)
             counts.matches += 1
     article.stage = "done"
     current.add(article)
@@ -278,17 +278,6 @@ def _hours(at: datetime, moment: datetime) -> float:
 
 # an article settled now is a candidate again and again within the cycle: one decoding serves all
 _decoded = lru_cache(maxsize=4096)(similarity.Fingerprint.from_bytes)
-
-
-def _enqueue(current, watchlist: Watchlist, match_id: int, now: datetime) -> None:
-    """The outbox: one delivery per channel, due at once or with the next digest."""
-    for channel in watchlist.channel_names:
-        settings = watchlist.delivery_for(channel)
-        recent = 0
-        if settings.digest == "adaptive":
-            recent = deliveries.sent_at_once_since(current, watchlist.name, channel, now - timedelta(hours=1))
-        due, digest = cadence.plan(settings, now, recent)
-        deliveries.enqueue(current, match_id, channel, due, digest, now)
 
 
 def language_of(config: Config, article: Article, source: str) -> str | None:
