@@ -1,6 +1,6 @@
 """Story dedupe time per article as the store grows (1k, 10k, 100k stored articles).
 
-What is timed: `newswatch.triage.settle_stories` for 200 new articles, each in its own transaction
+What is timed: `newswatch.stories.settlement.settle_stories` for 200 new articles, each in its own transaction
 (fingerprints are computed beforehand; every other article is timed, the rest measured for
 memory), or with `--batch N` `newswatch.triage.settle` as the pipeline now runs it, N articles a
 transaction with their fingerprints stored with their text (the time per article is a batch's
@@ -36,7 +36,8 @@ from newswatch.config import Config
 from newswatch.store import db, session, stories
 from newswatch.store.tables import Article, ArticleKey, Source, Story, StoryKey
 from newswatch.stories import similarity, text_hash
-from newswatch.triage import build_index, settle, settle_stories
+from newswatch.stories.settlement import settle_stories
+from newswatch.triage import build_index, settle
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 RECENT = 2_000
@@ -141,7 +142,7 @@ def _settle(url: str, config: Config, article_id: int, found) -> bool:
         db.redo_on_crash(current)  # as triage does
         article = current.get(Article, article_id)
         stories.lock(current)
-        return settle_stories(current, config, [article], {article_id: found}, NOW)[article_id][1]
+        return settle_stories(current, config.stories.window, [article], {article_id: found}, NOW)[article_id][1]
 
 
 def empty_postgres(url: str) -> None:

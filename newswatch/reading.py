@@ -1,11 +1,9 @@
 """Read one article page: its text and metadata, and what the story stage needs of that text.
 
-A top-level, picklable function, run in the cycle's extraction processes: the fingerprint
-(newswatch.stories), the text hash and, in a process given the watch index (`in_process`), the
-watchlists the article matches cost a few ms of CPU an article, which there runs on every core
-alongside extraction instead of in the one process that settles stories. They are computed
-from what triage would use: the feed's title, else the page's; the page's language, else the
-one the feed or the source configuration gives; the article's source.
+A top-level, picklable function, run in the cycle's extraction processes: what the text gives the
+later stages (newswatch.derive: the fingerprint, the text hash and, given the watch index, the
+watchlists the article matches) costs a few ms of CPU an article, which there runs on every core
+alongside extraction instead of in the one process that settles stories.
 """
 
 from __future__ import annotations
@@ -13,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from newswatch.contain import ItemFailure, contain
+from newswatch.derive import derive, language_of, title_of
 from newswatch.extract import extract
 from newswatch.matching import WatchIndex
-from newswatch.models import Document, Extracted, Hit
-from newswatch.stories import text_hash
-from newswatch.stories.similarity import fingerprint
+from newswatch.models import Extracted, Hit
 
 __all__ = ["ReadFailure", "Reading", "in_process", "read", "read_all", "read_safely"]
 
@@ -59,9 +56,9 @@ def read(body: bytes, url: str, title: str, language: str | None, metadata: bool
     found = extract(body, url, metadata)
     if found is None:
         return None
-    title, language = title or found.title or "", found.language or language
-    hits = tuple(index.match(Document(title, found.text, language, source))) if index is not None else None
-    return Reading(found, fingerprint(title, found.text, language, url).to_bytes(), text_hash(found.text), hits)
+    derived = derive(title_of(title, found.title), found.text, language_of(found.language, language), url, source,
+                     index)
+    return Reading(found, derived.fingerprint, derived.content_hash, derived.hits)
 
 
 def read_safely(body: bytes, url: str, *rest, index: WatchIndex | None = None) -> Reading | ReadFailure | None:

@@ -1,5 +1,7 @@
-"""Triage extracted articles: put each in a story, match it against every watchlist, and
-enqueue one alert per new story × watchlist (the outbox) in the same transaction.
+"""The triage stage: each extracted article put in a story (newswatch.stories.settlement), its
+matches recorded (found with its text: newswatch.derive) and one alert per new story × watchlist
+enqueued (newswatch.outbox), all in one transaction. This module composes those and contains
+their failures.
 
 Rules: a batch of articles is settled in one transaction, so a crash loses at most the batch in
 hand, which stays `extracted` and is triaged again. Containment (newswatch.contain): when a batch
@@ -27,24 +29,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
 from newswatch import outbox
-from newswatch.contain import ItemFailure, failure_of
 from newswatch.config import Config
 from newswatch.config.schema import StorySettings
-from newswatch.matching import WatchIndex, WatchSpec
-from newswatch.models import Document, Hit
+from newswatch.contain import ItemFailure, failure_of
+from newswatch.derive import derive, language_of, source_language
+from newswatch.matching import WatchIndex, watch_index
+from newswatch.models import Hit
 from newswatch.store import articles, db, matches, session, sources, stories
 from newswatch.store.articles import PageText
-from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article
-from newswatch.stories import cluster, similarity, story_keys
-from newswatch.stories.keys import checked_keys
-from newswatch.stories.updates import new_names, new_subject
+from newswatch.stories import settlement, similarity, updates
 
-__all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "settle", "settle_in_process",
-           "settle_stories", "triage"]
+__all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "settle", "settle_in_process", "triage"]
 
 
 @dataclass
@@ -64,15 +62,14 @@ class TriageCounts:
 
 
 def build_index(config: Config) -> WatchIndex:
-    specs = [WatchSpec(w.name, w.query, w.exclude, w.languages, w.sources) for w in config.watchlists]
-    return WatchIndex(specs, config.aliases)
+    """The watch index of the configured watchlists."""
+    return watch_index(config.watchlists, config.aliases)
 
 
 def forget_old_keys(config: Config, now: datetime) -> int:
-    """Drop the fuzzy keys of articles older than twice the story window (they outlive it for
-    late-arriving copies); how many went."""
+    """`newswatch.stories.settle.forget_old_keys` in a transaction of its own."""
     with session(config.database) as current:
-        return stories.prune_keys(current, now - 2 * config.stories.window)
+        return settlement.forget_old_keys(current, config.stories.window, now)
 
 
 def triage(config: Config, now: datetime, batch: int = 200, index: WatchIndex | None = None,
@@ -141,28 +138,32 @@ def settle_batch(config: Config, index: WatchIndex, article_ids: list[int], now:
         articles.attach_text(current, texts)
         claimed = articles.claim(current, article_ids, "extracted")
         # CPU work before the story lock is taken, so the lock is held only for the store lookups;
-        # pages read in the extraction pool come with their fingerprint
+        # pages read in the extraction pool come with what their text gives (newswatch.derive)
         names = {number: name for name, number in sources.ids_by_name(current).items()}
-        for article in claimed:  # read before an upgrade changed the fingerprint: made again
-            if article.fingerprint and not similarity.Fingerprint.is_current(article.fingerprint):
-                article.fingerprint = None
-        found = {a.id: _decoded(a.fingerprint) if a.fingerprint else
-                 similarity.fingerprint(a.title, a.text or "", language_of(config, a, names[a.source_id]), a.url)
-                 for a in claimed}
         matched = {text.article_id: text.hits for text in texts if text.hits is not None}
+        found = {a.id: _derived(config, index, a, names[a.source_id], matched.get(a.id)) for a in claimed}
         stories.lock(current)
-        settled = settle_stories(current, config, claimed, found, now)
+        settled = settlement.settle_stories(current, config.stories.window, claimed,
+                                        {number: article_print for number, (article_print, _) in found.items()}, now)
         for article in claimed:
             story_id, is_new = settled[article.id]
             counts.articles += 1
             counts.new_stories += is_new
-            hits = matched.get(article.id)
-            if hits is None:
-                source = names[article.source_id]
-                hits = index.match(Document(article.title, article.text or "", language_of(config, article, source),
-                                            source))
-            _match(current, config, article, found[article.id], hits, story_id, now, counts)
+            article_print, hits = found[article.id]
+            _match(current, config, article, article_print, hits, story_id, now, counts)
     return counts
+
+
+def _derived(config: Config, index: WatchIndex, article: Article, source: str,
+             hits: Sequence[tuple[str, Hit]] | None) -> tuple[similarity.Fingerprint, Sequence[tuple[str, Hit]]]:
+    """The article's fingerprint and matches: those its page's reading gave, else derived here (a
+    feed summary; a fingerprint from before an upgrade changed it)."""
+    if article.fingerprint and hits is not None and similarity.Fingerprint.is_current(article.fingerprint):
+        return settlement.decoded(article.fingerprint), hits
+    derived = derive(article.title, article.text or "", language_of(article.language, source_language(config, source)),
+                     article.url, source, index)
+    article.fingerprint = derived.fingerprint
+    return settlement.decoded(derived.fingerprint), derived.hits
 
 
 # A process that only settles batches (flows/monitor.py starts one a cycle) gets the config and the
@@ -201,90 +202,18 @@ def _match(current, config: Config, article: Article, article_print: similarity.
 def _update(current, settings: StorySettings, article: Article, article_print: similarity.Fingerprint,
             story_id: int, watchlist: str, hit: Hit, now: datetime) -> int | None:
     """The story's next revision for the watchlist when the article is a follow-up or a report
-    joined on evidence that tells what the alerts never said (the module's rules); else None.
-    One revision at most, numbered after the story's last alert for either rule; its constraint
-    makes two workers agree."""
-    follow_up, joins = settings.follow_up, settings.evidence_joins
-    on_evidence = joins.tell and article.joined_by == "same_event"
-    if not (follow_up.enabled or on_evidence):
+    joined on evidence that tells what the alerts never said (the module's rules,
+    newswatch.stories.updates); else None. One revision at most, numbered after the story's last
+    alert for either rule; its constraint makes two workers agree."""
+    if not any(updates.may_tell(settings, article.joined_by)):
         return None
     told = matches.alerted(current, story_id, watchlist)
     if not told:
         return None
-    follows = follow_up.enabled and len(told) <= follow_up.max and now - told[-1].created_at >= follow_up.after
-    on_evidence = on_evidence and len(told) <= joins.max
+    follows, on_evidence = updates.may_tell(settings, article.joined_by, len(told), told[-1].created_at, now)
     if not (follows or on_evidence):
         return None
-    alerted = [_decoded(data) for data in articles.fingerprints(current, [m.article_id for m in told])]
-    if (follows and len(new_names(article_print, alerted)) >= follow_up.new_names
-            or on_evidence and len(new_subject(article_print, alerted)) >= joins.new_names):
+    alerted = [settlement.decoded(data) for data in articles.fingerprints(current, [m.article_id for m in told])]
+    if updates.tells(settings, article_print, alerted, follows, on_evidence):
         return matches.add(current, story_id, article.id, watchlist, hit, now, revision=told[-1].revision + 1)
     return None
-
-
-def settle_stories(current, config: Config, claimed: list[Article], found: dict[int, similarity.Fingerprint],
-                   now: datetime) -> dict[int, tuple[int, bool]]:
-    """Put each article in a story: article id → (story id, is the story new).
-
-    Exact keys first (same URL, same text within the window, a declared canonical URL claimed by
-    a like text); else the closest related recent article's story. In order, each article seeing
-    the batch's earlier ones; each records how it joined. Call under `stories.lock`.
-    """
-    batch = [Pending(a, story_keys(a.url, a.canonical_url, a.content_hash), found[a.id].lookup_keys,
-                     a.published_at or a.fetched_at, checked_keys(a.url, a.canonical_url)) for a in claimed]
-    ledger = Ledger(current, batch, config.stories.window)
-    window = config.stories.window.total_seconds() / 3600
-    for pending in batch:
-        article_print = found[pending.article.id]
-        story, joined = _by_key(ledger, pending, article_print, window)
-        if story is None:
-            candidates = [cluster.Candidate(story_id, _decoded(data), _hours(pending.at, moment), article_id)
-                          for article_id, story_id, data, moment in ledger.candidates(pending.lookup_keys, pending.at)]
-            chosen = cluster.choose(article_print, candidates, window, dated=pending.article.published_at is not None)
-            if chosen:
-                candidate, relation = chosen
-                story, joined = candidate.story_id, (relation.kind, _joined(relation, candidate.article_id))
-        ledger.settle(pending, story, pending.article.fingerprint or article_print.to_bytes(), joined)
-    return ledger.write(now)
-
-
-def _by_key(ledger: Ledger, pending: Pending, article_print: similarity.Fingerprint,
-            window: float) -> tuple[int | None, tuple[str, str]]:
-    """The story an exact key puts the article in (a checked key only for a like text), and why."""
-    owned = ledger.owned([k for k in pending.keys if k not in pending.checked], pending.at)
-    if owned:
-        story = ledger.owner(owned)
-        return story, ("key", f"shares {next(k for k, s in owned.items() if s == story)}")
-    for key in pending.checked:
-        claim = ledger.claimer(key)
-        if claim is None:
-            continue
-        story, article_id, data, moment = claim
-        relation = similarity.relate(article_print, _decoded(data), _hours(pending.at, moment), window,
-                                     dated=pending.article.published_at is not None)
-        if relation.kind != "unrelated":
-            return story, ("key", f"shares {key} with a like text ({_joined(relation, article_id)})")
-    return None, ("new", "no earlier report shares a key or relates to it")
-
-
-def _joined(relation: similarity.Relation, article_id: int | None) -> str:
-    what = "a copy of" if relation.kind == "duplicate" else "the same event as"
-    return f"{what} article {article_id}: {relation.reason}"
-
-
-def _hours(at: datetime, moment: datetime) -> float:
-    return abs((at - moment).total_seconds()) / 3600
-
-
-# an article settled now is a candidate again and again within the cycle: one decoding serves all
-_decoded = lru_cache(maxsize=4096)(similarity.Fingerprint.from_bytes)
-
-
-def language_of(config: Config, article: Article, source: str) -> str | None:
-    """The article's language: its own (page or feed entry), else its source's configured one."""
-    if article.language:
-        return article.language
-    try:
-        return config.source(source).language
-    except KeyError:  # the source left the config after the article was stored
-        return None

@@ -9,9 +9,9 @@ lint_query gives advice that is not an error. Pure: no I/O; imports only newswat
 
 from __future__ import annotations
 
-from newswatch.matching.index import WatchIndex, WatchSpec
+from newswatch.matching.index import WatchIndex, WatchSpec, watch_index
 from newswatch.matching.lexer import QuerySyntaxError
 from newswatch.matching.lint import lint_query
 from newswatch.matching.query import Query, compile_query
 
-__all__ = ["Query", "QuerySyntaxError", "WatchIndex", "WatchSpec", "compile_query", "lint_query"]
+__all__ = ["Query", "QuerySyntaxError", "WatchIndex", "WatchSpec", "compile_query", "lint_query", "watch_index"]

@@ -19,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import ahocorasick
@@ -29,7 +29,7 @@ from newswatch.matching.nodes import Key
 from newswatch.matching.query import Query, compile_query
 from newswatch.models import Document, Hit
 
-__all__ = ["WatchIndex", "WatchSpec"]
+__all__ = ["WatchIndex", "WatchSpec", "watch_index"]
 
 _SEPARATOR = "\x1f"  # never inside a word
 
@@ -111,3 +111,9 @@ class WatchIndex:
             if hit is not None and (exclude is None or exclude.evaluate(doc) is None):
                 matched.append((spec.name, hit))
         return matched
+
+
+def watch_index(watchlists: Iterable, aliases: Mapping[str, list[str]] | None = None) -> WatchIndex:
+    """The index of configured watchlists (anything with name, query, exclude, languages and
+    sources, as config.Watchlist has), with the configured aliases."""
+    return WatchIndex([WatchSpec(w.name, w.query, w.exclude, w.languages, w.sources) for w in watchlists], aliases)

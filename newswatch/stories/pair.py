@@ -1,6 +1,6 @@
 """Two reports side by side: the story stage's decision for them, with its evidence.
 
-The decision the store makes for two reports that far apart in time (triage.settle_stories): further
+The decision the store makes for two reports that far apart in time (stories.settlement): further
 apart than the story window, never one story (the store compares a report only with those of its
 window, and a text key expires with it); within it, the same normalised text is one story by its
 exact key (`text:`), otherwise `similarity.relate` at that distance: a duplicate (a copy, edited), a

@@ -15,9 +15,12 @@ name or the outlet's (config `stories.evidence_joins.new_names`).
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from newswatch.config.schema import StorySettings
 from newswatch.stories.similarity import Fingerprint, relate
 
-__all__ = ["TOP_NAMES", "new_names", "new_subject"]
+__all__ = ["TOP_NAMES", "may_tell", "new_names", "new_subject", "tells"]
 
 TOP_NAMES = 10
 
@@ -34,3 +37,23 @@ def new_subject(article: Fingerprint, alerted: list[Fingerprint]) -> list[str]:
     """The article's new names when its most salient name is one of them; none otherwise."""
     names = new_names(article, alerted)
     return names if article.entities and names[:1] == [article.entities[0][0]] else []
+
+
+def may_tell(settings: StorySettings, joined_by: str | None, told: int | None = None,
+             last_told: datetime | None = None, now: datetime | None = None) -> tuple[bool, bool]:
+    """Whether a later article may be told as (a follow-up, a report joined on evidence), by the
+    settings alone (told None) or given how many alerts the watchlist had of the story and when the
+    last went out: a follow-up `after` the last, either at most `max` times."""
+    follow_up, joins = settings.follow_up, settings.evidence_joins
+    follows, on_evidence = follow_up.enabled, joins.tell and joined_by == "same_event"
+    if told is None:
+        return follows, on_evidence
+    return (follows and told <= follow_up.max and now - last_told >= follow_up.after,
+            on_evidence and told <= joins.max)
+
+
+def tells(settings: StorySettings, article: Fingerprint, alerted: list[Fingerprint], follows: bool,
+          on_evidence: bool) -> bool:
+    """Whether the article tells enough the alerted ones did not, for the rule(s) that apply."""
+    return (follows and len(new_names(article, alerted)) >= settings.follow_up.new_names
+            or on_evidence and len(new_subject(article, alerted)) >= settings.evidence_joins.new_names)
