@@ -1,9 +1,11 @@
 """`ChannelError` and the one table that decides whether a failed send is worth retrying.
 
 Every channel raises `ChannelError(kind, message, retry_after_seconds)`; `kind` is "retry"
-(transient: try again later, `alerts.retry` decides when) or "permanent" (retrying cannot help:
-the delivery is dead). Messages start with the channel type and never contain a secret: every
-message built from outside text goes through `redact`.
+(transient: try again later, `newswatch.outbox.retry` decides when) or "permanent" (retrying
+cannot help: the delivery is dead). Messages start with the channel type and never contain a
+secret: every message built from outside text goes through `redact`. A Retry-After header is read
+by newswatch.bounds.retry_after, the one parser both edges use (delay-seconds or an HTTP-date, at
+most a week: `Retry-After: 99999999999999` once overflowed the retry's date).
 
     HTTP (slack, webhook)                     SMTP (email)
     2xx                     sent              250 …                 sent
@@ -19,9 +21,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Literal
 
-from newswatch.bounds import retry_after
+from newswatch import bounds
 
-__all__ = ["ChannelError", "ErrorKind", "http_error", "parse_retry_after", "redact"]
+__all__ = ["ChannelError", "ErrorKind", "http_error", "redact"]
 
 ErrorKind = Literal["retry", "permanent"]
 
@@ -50,12 +52,6 @@ def redact(text: str, secrets: list[str]) -> str:
     return text
 
 
-def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date, RFC 9110 §10.2.3), at most
-    a week (newswatch.bounds): `Retry-After: 99999999999999` once overflowed the retry's date."""
-    return retry_after(value, now or datetime.now(timezone.utc))
-
-
 def http_error(channel_type: str, status: int, body: str, retry_after: str | None,
                hints: dict[str, str], secrets: list[str]) -> ChannelError | None:
     """The error a non-2xx HTTP answer means, or None for 2xx; `hints` explain known bodies."""
@@ -63,7 +59,7 @@ def http_error(channel_type: str, status: int, body: str, retry_after: str | Non
         return None
     text = " ".join(body.split())[:_BODY_CHARS]
     hint = next((f" ({why})" for code, why in hints.items() if code in text), "")
-    seconds = parse_retry_after(retry_after)
+    seconds = bounds.retry_after(retry_after, datetime.now(timezone.utc))  # at most a week
     if status == 429:
         when = f", retry after {seconds:g}s" if seconds is not None else " rate limited"
         message, kind = f"{channel_type}: 429{when}", "retry"

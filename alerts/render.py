@@ -19,9 +19,9 @@ summary) live in alerts/templates/ (Jinja2; autoescaped when the name ends in .h
 of the same name there wins, the others still come from the package.
 
 Message-IDs: every one carries the installation id (`set_installation`, or the `installation=`
-argument; alerts.deliver sets the store's), as `@ID.newswatch`, so story 12's first alert differs
-from story 12's after a store reset or in another installation, while a follow-up still names
-its story's first alert in In-Reply-To. Without one (pure rendering, golden files) the ids read
+argument; the outbox's drain sets the store's through `alerts.prepare`), as `@ID.newswatch`, so
+story 12's first alert differs from story 12's after a store reset or in another installation,
+while a follow-up still names its story's first alert in In-Reply-To. Without one (pure rendering, golden files) the ids read
 `@newswatch`. A message that is no story (story 0: a notice, a test) is its own thread: its id
 names its delivery, or is random when it has none.
 """

@@ -36,9 +36,10 @@ the table knows. An exception the table does not know is a bug or a surprise: `c
 None, and the fetcher contains it as that source's or page's failure, kind "unexpected", logged
 with its traceback (newswatch.contain), never the batch's.
 
-Numbers from the web are clamped where they enter: a Retry-After is at most
-newswatch.bounds.MAX_WAIT (7 days; `Retry-After: 99999999999999` overflowed the message's
-duration and failed the batch).
+Numbers from the web are clamped where they enter: a Retry-After is read by
+newswatch.bounds.retry_after, the one parser both edges use (delay-seconds or an HTTP-date against
+the server's Date, RFC 9110 10.2.3), and is at most newswatch.bounds.MAX_WAIT (7 days;
+`Retry-After: 99999999999999` overflowed the message's duration and failed the batch).
 """
 
 from __future__ import annotations
@@ -51,12 +52,12 @@ from http import HTTPStatus
 
 import httpx
 
-from newswatch.bounds import retry_after
+from newswatch import bounds
 from newswatch.config.units import format_duration
 from newswatch.contain import one_line
 from newswatch.models import Failed, FetchErrorKind
 
-__all__ = ["FeedParseError", "FetchError", "classify", "retry_after_seconds"]
+__all__ = ["FeedParseError", "FetchError", "classify"]
 
 _STATUS_KINDS: dict[int, FetchErrorKind] = {404: "not_found", 410: "gone", 429: "rate_limited"}
 
@@ -109,7 +110,8 @@ def _classify_response(response: httpx.Response, now: datetime | None) -> FetchE
         return FetchError("http", f"{message} (no redirect to follow)", status=status)
     retry_after = None
     if kind == "rate_limited":
-        retry_after = retry_after_seconds(response.headers, now)
+        retry_after = bounds.retry_after(response.headers.get("retry-after"), now or datetime.now(timezone.utc),
+                                         response.headers.get("date"))
         if retry_after is not None:
             message += f", retry after {format_duration(timedelta(seconds=round(retry_after)))}"
     return FetchError(kind, message, status=status, retry_after_seconds=retry_after)
@@ -144,12 +146,6 @@ def _cause(exc: BaseException | None, wanted: type[BaseException]) -> BaseExcept
             return exc
         exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return None
-
-
-def retry_after_seconds(headers: httpx.Headers, now: datetime | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP-date (RFC 9110 10.2.3),
-    within [0, MAX_WAIT]."""
-    return retry_after(headers.get("retry-after"), now or datetime.now(timezone.utc), headers.get("date"))
 
 
 def _phrase(response: httpx.Response) -> str:

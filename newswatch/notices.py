@@ -14,13 +14,12 @@ With no health channel the log line is the notice.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from datetime import datetime
 
-from newswatch import health
+from newswatch import health, outbox
 from newswatch.config import Config
-from newswatch.store import articles, deliveries, session, sources
+from newswatch.store import articles, session, sources
 
 __all__ = ["report_health", "report_quarantined"]
 
@@ -67,5 +66,4 @@ def report_quarantined(config: Config, now: datetime) -> int:
 
 def _enqueue(current, config: Config, topic: str, title: str, text: str, now: datetime, url: str = "") -> None:
     log.warning("%s: %s", topic, title)
-    key = f"{topic}:{hashlib.sha256(f'{now.isoformat()}|{title}|{text}'.encode()).hexdigest()[:32]}"
-    deliveries.enqueue_notice(current, key, title, text, config.health.channels, now, url=url)
+    outbox.enqueue_notice(current, topic, title, text, config.health.channels, now, url=url)

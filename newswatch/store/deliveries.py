@@ -1,4 +1,9 @@
-"""The outbox: deliveries are claimed, sent and marked, so nothing is lost or sent twice.
+"""The outbox's rows: deliveries are claimed, sent and marked, so nothing is lost or sent twice.
+
+The queries only: when a delivery is due (newswatch.outbox.cadence), what its alert says
+(newswatch.outbox.assembly) and when a failed one is tried again (newswatch.outbox.retry) are
+decided in the core and come here as values; `alert_rows` and `notice_rows` give the rows an
+alert is made of.
 
 States: pending → sending → sent, or → failed (retried at `next_attempt_at`) → … → dead.
 A delivery carries a match (an alert) or a notice (newswatch's own message, `enqueue_notice`).
@@ -27,17 +32,16 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from newswatch.models import Alert
 from newswatch.store._sql import insert_ignore
-from newswatch.store.stories import stories_sources
 from newswatch.store.tables import Article, Delivery, Installation, Match, Notice, Source
 
-__all__ = ["LEASE", "Claimed", "claim", "enqueue", "enqueue_notice", "installation_id", "listing",
-           "mark_failed", "mark_sent", "next_attempt_of", "release_for_retry", "renew",
+__all__ = ["LEASE", "AlertRow", "Claimed", "alert_rows", "claim", "enqueue", "enqueue_notice", "installation_id",
+           "listing", "mark_failed", "mark_sent", "next_attempt_of", "notice_rows", "release_for_retry", "renew",
            "sent_at_once_since", "unclaim"]
 
 LEASE = timedelta(minutes=5)
@@ -46,10 +50,21 @@ _CLAIMABLE = ("pending", "failed", "sending")
 
 @dataclass(frozen=True)
 class Claimed:
-    alert: Alert
+    delivery_id: int
     attempts: int  # including this one
     digest: bool
     token: str = ""  # the claim's: pass it to renew and to every mark
+
+
+class AlertRow(NamedTuple):
+    """A match's delivery with the rows its alert is made of: the match, its article and source."""
+
+    delivery_id: int
+    match: Match
+    title: str
+    url: str
+    published: datetime | None
+    source: str
 
 
 def enqueue(session: Session, match_id: int, channel: str, due: datetime, digest: bool,
@@ -112,9 +127,7 @@ def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> li
         .values(status="sending", next_attempt_at=now + LEASE, attempts=table.c.attempts + 1, claim_token=token)
         .returning(table.c.id, table.c.attempts, table.c.digest)
     ).all()
-    ids = [row.id for row in taken]
-    alerts = _alerts(session, ids) | _notices(session, ids)
-    return [Claimed(alerts[row.id], row.attempts, row.digest, token) for row in sorted(taken)]
+    return [Claimed(row.id, row.attempts, row.digest, token) for row in sorted(taken)]
 
 
 def renew(session: Session, delivery_ids: Iterable[int], token: str, now: datetime) -> set[int]:
@@ -137,34 +150,21 @@ def _held(delivery_ids: Iterable[int], token: str | None):
     return sa.and_(where, Delivery.status == "sending", Delivery.claim_token == token)
 
 
-def _notices(session: Session, delivery_ids: list[int]) -> dict[int, Alert]:
-    """The notice of each delivery that carries one, as an alert of its topic (story 0)."""
-    rows = session.execute(
+def notice_rows(session: Session, delivery_ids: list[int]) -> list[tuple[int, Notice]]:
+    """(delivery id, notice) of each of `delivery_ids` that carries a notice."""
+    return [tuple(row) for row in session.execute(
         sa.select(Delivery.id, Notice).join(Notice, col(Notice.id) == col(Delivery.notice_id))
         .where(col(Delivery.id).in_(delivery_ids))
-    ).all()
-    return {delivery_id: Alert(
-        watchlist=notice.key.split(":", 1)[0], story_id=0, title=notice.title, url=notice.url,
-        source="newswatch", published=notice.created_at, terms=[], snippet=notice.text,
-        delivery_id=delivery_id,
-    ) for delivery_id, notice in rows}
+    ).all()]
 
 
-def _alerts(session: Session, delivery_ids: list[int]) -> dict[int, Alert]:
-    """The alert of each delivery, read in two queries (the deliveries, then their stories' sources)."""
-    rows = session.execute(
+def alert_rows(session: Session, delivery_ids: list[int]) -> list[AlertRow]:
+    """The match, article and source of each of `delivery_ids` that carries a match, in one query."""
+    return [AlertRow(*row) for row in session.execute(
         sa.select(Delivery.id, Match, Article.title, Article.url, Article.published_at, Source.name)
         .join(Match, col(Match.id) == col(Delivery.match_id)).join(Article, col(Article.id) == col(Match.article_id))
         .join(Source, col(Source.id) == col(Article.source_id)).where(col(Delivery.id).in_(delivery_ids))
-    ).all()
-    carried = stories_sources(session, {match.story_id for _, match, *_ in rows})
-    return {delivery_id: Alert(
-        watchlist=match.watchlist, story_id=match.story_id, title=title, url=url, source=source,
-        published=published, terms=list(match.terms), snippet=match.snippet,
-        highlights=[tuple(h) for h in match.highlights],
-        also_reported_by=list(dict.fromkeys(name for name in carried.get(match.story_id, ()) if name != source)),
-        delivery_id=delivery_id, revision=match.revision,
-    ) for delivery_id, match, title, url, published, source in rows}
+    ).all()]
 
 
 def mark_sent(session: Session, delivery_ids: Iterable[int], now: datetime, token: str | None = None) -> int:

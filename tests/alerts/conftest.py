@@ -56,7 +56,7 @@ def trust_certificate(certificate: tuple[Path, Path], monkeypatch: pytest.Monkey
 @pytest.fixture(autouse=True)
 def _builtin_templates() -> Iterator[None]:
     """Every test starts and ends with the built-in templates and no installation id (which
-    alerts.deliver sets from its store)."""
+    the outbox's drain sets from its store, through alerts.prepare)."""
     render.set_template_dir(None)
     render.set_installation(None)
     yield

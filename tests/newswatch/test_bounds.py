@@ -1,4 +1,4 @@
-"""What the web sends is clamped or refused where it enters."""
+"""What the web sends is clamped or refused where it enters; the one Retry-After parser of both edges."""
 
 from __future__ import annotations
 
@@ -44,13 +44,25 @@ def test_a_validator_that_no_header_can_carry_is_dropped(value, kept):
     assert plausible_validator(value) == (value if kept else None)
 
 
-@pytest.mark.parametrize(("value", "server_date", "seconds"), [
-    ("120", None, 120.0), (" 30 ", None, 30.0), ("²", None, None), ("soon", None, None), ("", None, None),
-    (None, None, None), ("99999999999999", None, MAX_WAIT.total_seconds()),
-    ("Mon, 07 Dec 2026 00:01:30 GMT", None, 90.0),
-    ("Mon, 07 Dec 2026 00:01:30 GMT", "Mon, 07 Dec 2026 00:01:00 GMT", 30.0),  # the server's clock counts
-    ("Sun, 06 Dec 2026 23:00:00 GMT", None, 0.0), ("Fri, 31 Dec 99999 23:59:59 GMT", None, None),
-])
+RETRY_AFTER = [
+    ("seconds", "120", None, 120.0), ("spaces", " 30 ", None, 30.0), ("zero", " 0 ", None, 0.0),
+    # a Latin-1 "\xb2" header reads "²": "²".isdigit(), but float("²") raises
+    ("superscript-two", "²", None, None),
+    ("negative", "-5", None, None), ("garbage", "soon", None, None), ("empty", "", None, None),
+    ("absent", None, None, None),
+    ("huge", "99999999999999", None, MAX_WAIT.total_seconds()),  # was OverflowError formatting the message
+    ("5000-digits", "9" * 5000, None, MAX_WAIT.total_seconds()),
+    ("date", "Mon, 07 Dec 2026 00:01:30 GMT", None, 90.0),
+    ("server-date", "Mon, 07 Dec 2026 00:01:30 GMT", "Mon, 07 Dec 2026 00:01:00 GMT", 30.0),  # its clock counts
+    ("past-date", "Sun, 06 Dec 2026 23:00:00 GMT", None, 0.0),
+    ("year-9999", "Fri, 31 Dec 9999 23:59:59 GMT", None, MAX_WAIT.total_seconds()),
+    ("year-99999", "Fri, 31 Dec 99999 23:59:59 GMT", None, None),
+    ("year-overflow", "1 Jan 9999999999999999999 00:00:00 GMT", None, None),  # OverflowError in the parser
+]
+
+
+@pytest.mark.parametrize(("value", "server_date", "seconds"), [r[1:] for r in RETRY_AFTER],
+                         ids=[r[0] for r in RETRY_AFTER])
 def test_one_retry_after_for_every_edge(value, server_date, seconds):
     assert retry_after(value, NOW, server_date) == seconds
 

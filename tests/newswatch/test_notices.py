@@ -11,9 +11,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import col, select
 
-from alerts.deliver import deliver
+import alerts
 from newswatch import config as configuration
-from newswatch import notices
+from newswatch import notices, outbox
 from newswatch.contain import ItemFailure
 from newswatch.models import Failed, Fetched
 from newswatch.notices import report_health, report_quarantined
@@ -69,7 +69,7 @@ def poll(config, now, failing: set[str]) -> None:
 def cycle(config, now) -> None:
     """What a monitor cycle does for health: review, then drain the outbox."""
     report_health(config, now)
-    deliver(config.database, config.channels, now)
+    outbox.drain(config.database, config.channels, now, alerts)
 
 
 def test_one_alert_after_six_hours_of_failure_and_one_on_recovery(config, slack_server):
@@ -123,8 +123,8 @@ def test_shards_reviewing_at_once_send_the_alert_once(config, slack_server, monk
     report_health(config, NOW + timedelta(hours=7))
     monkeypatch.setattr(notices.sources, "health_states", lambda *_: seen_before_the_other_marked)
     report_health(config, NOW + timedelta(hours=7))
-    deliver(config.database, config.channels, NOW + timedelta(hours=7))
-    deliver(config.database, config.channels, NOW + timedelta(hours=7))
+    outbox.drain(config.database, config.channels, NOW + timedelta(hours=7), alerts)
+    outbox.drain(config.database, config.channels, NOW + timedelta(hours=7), alerts)
     assert len(slack_server.payloads) == 1
 
 

@@ -7,9 +7,8 @@ import threading
 import time
 from datetime import timedelta
 
-from alerts.deliver import deliver
 from newswatch.store import deliveries, session
-from tests.alerts.test_deliver import NOW, add_stories, load, statuses
+from tests.newswatch.outbox.test_drain import NOW, add_stories, deliver, load, statuses
 from tests.support.slack_server import Reply
 
 SECOND = timedelta(seconds=1)
@@ -22,7 +21,7 @@ def test_a_lease_runs_from_its_claim_and_a_sender_that_lost_it_marks_nothing(dat
     later = NOW + timedelta(minutes=30)  # a claim taken half an hour into a long drain
     with session(database) as current:
         (mine,) = deliveries.claim(current, "desk", later)
-    ids = [mine.alert.delivery_id]
+    ids = [mine.delivery_id]
     with session(database) as current:
         assert deliveries.claim(current, "desk", later + deliveries.LEASE - SECOND) == []
         assert deliveries.renew(current, ids, mine.token, later + deliveries.LEASE - SECOND) == set(ids)

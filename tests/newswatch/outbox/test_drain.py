@@ -1,7 +1,7 @@
-"""The outbox drained by alerts.deliver: digests on time, adaptive volume, outages and recovery.
+"""The outbox drained (newswatch.outbox.drain): digests on time, adaptive volume, outages and recovery.
 
 Articles go in as the extraction stage leaves them; `triage` matches them and writes the outbox;
-`deliver` sends to a local Slack endpoint and a local SMTP server.
+`deliver` drains it through the `alerts` package to a local Slack endpoint and a local SMTP server.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from alerts.deliver import deliver
+import alerts
 from newswatch import config as configuration
+from newswatch import outbox
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import SourceConfig
 from newswatch.models import Extracted, FeedEntry, Hit
@@ -65,6 +66,11 @@ def add_stories(config, count: int, now: datetime, start: int = 0) -> None:
         articles.attach_text(current, [PageText(i, Extracted(text=distinct_text(n, "news from Idlib province")))
                                        for n, i in zip(range(start, start + count), ids, strict=True)])
     triage(config, now)
+
+
+def deliver(database: str, channels, now: datetime, templates: str | None = None) -> list[outbox.ChannelOutcome]:
+    """Drain the outbox through the alert channels, as the monitor's deliver stage does."""
+    return outbox.drain(database, channels, now, alerts, templates)
 
 
 def statuses(config) -> dict[str, list[str]]:
@@ -158,10 +164,10 @@ def test_smtp_5xx_is_permanent_and_does_not_stop_the_other_alerts(tmp_path, slac
 DELIVER_IN_A_PROCESS = """
 import sys
 from datetime import datetime
-from alerts.deliver import deliver
-from newswatch import config
+import alerts
+from newswatch import config, outbox
 loaded = config.load(sys.argv[1])
-deliver(loaded.database, loaded.channels, datetime.fromisoformat(sys.argv[2]))
+outbox.drain(loaded.database, loaded.channels, datetime.fromisoformat(sys.argv[2]), alerts)
 """
 
 

@@ -1,9 +1,13 @@
 """Drain the outbox: claim due deliveries per channel, send, record the outcome.
 
+The sending is the out-edge's, handed in as a value (`Outlet`: the `alerts` package is the one),
+so the out-edge renders and sends and knows no database; this module claims, asks what each
+alert says (newswatch.outbox.assembly), leases and records.
+
 Rules: channels drain in parallel threads, so one channel's outage never delays another. Due
 digest deliveries of one watchlist go out as one message; the others one by one. A transient
 error ("retry") stops that channel for this run: the failed message gets its backoff from
-`alerts.retry`, and what was claimed but not tried goes back to pending at the same time.
+`newswatch.outbox.retry`, and what was claimed but not tried goes back to pending at the same time.
 A permanent error marks only that message's deliveries dead and the channel goes on.
 
 Containment (newswatch.contain): anything else a send raises (a channel's bug, a user's template
@@ -30,19 +34,49 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from alerts import ChannelError, send, set_installation, set_template_dir
-from alerts.retry import next_attempt
 from newswatch.config import DEFAULTS, Channel
 from newswatch.contain import ItemFailure, contain
+from newswatch.models import Alert
+from newswatch.outbox import assembly
+from newswatch.outbox.retry import next_attempt
 from newswatch.store import deliveries, session
 
-__all__ = ["ChannelOutcome", "deliver"]
+__all__ = ["ChannelOutcome", "Held", "Outlet", "Refusal", "drain"]
 
 log = logging.getLogger("newswatch.deliver")
 
+
+class Refusal(Protocol):
+    """A channel's refusal of one message (alerts.ChannelError); its str() is the message."""
+
+    kind: str  # "retry" (transient) or "permanent"
+    retry_after_seconds: float | None
+
+
+class Outlet(Protocol):
+    """The out-edge as the drain uses it; the `alerts` package is one."""
+
+    def prepare(self, templates: str | None, installation: str) -> None:
+        """Render with the config's `templates` and the store's `installation` id from now on."""
+
+    def attempt(self, name: str, channel: Channel, alerts: list[Alert], *, digest: bool) -> Refusal | None:
+        """Send one message to the channel `name`: None when it went out, its refusal when not."""
+
+
+@dataclass(frozen=True)
+class Held:
+    """A claimed delivery with its alert, held under the claim's token."""
+
+    alert: Alert
+    attempts: int  # including this one
+    digest: bool
+    token: str
+
+
 Clock = Callable[[], datetime]
-Message = list[deliveries.Claimed]
+Message = list[Held]
 
 
 @dataclass
@@ -55,23 +89,24 @@ class ChannelOutcome:
     error: str | None = None
 
 
-def deliver(database: str, channels: dict[str, Channel], now: datetime,
-            templates: str | None = None) -> list[ChannelOutcome]:
-    """Send every due delivery of every configured channel (`templates`: the config's override)."""
-    set_template_dir(templates)
+def drain(database: str, channels: dict[str, Channel], now: datetime, outlet: Outlet,
+          templates: str | None = None) -> list[ChannelOutcome]:
+    """Send every due delivery of every configured channel through `outlet` (`templates`: the
+    config's override)."""
     if not channels:
         return []
     with session(database) as current:
-        set_installation(deliveries.installation_id(current))
+        outlet.prepare(templates, deliveries.installation_id(current))
     clock = _clock(now)
     with ThreadPoolExecutor(max_workers=min(8, len(channels)), thread_name_prefix="deliver") as pool:
-        return list(pool.map(lambda item: _drain_contained(database, item[0], item[1], clock), channels.items()))
+        return list(pool.map(lambda item: _drain_contained(database, item[0], item[1], outlet, clock),
+                             channels.items()))
 
 
-def _drain_contained(database: str, name: str, channel: Channel, clock: Clock) -> ChannelOutcome:
+def _drain_contained(database: str, name: str, channel: Channel, outlet: Outlet, clock: Clock) -> ChannelOutcome:
     """`_drain`, with what escapes it as the channel's own failed outcome."""
     outcome = ChannelOutcome(name)
-    drained = contain("deliver", f"channel {name}", _drain, database, name, channel, clock, outcome)
+    drained = contain("deliver", f"channel {name}", _drain, database, name, channel, outlet, clock, outcome)
     if isinstance(drained, ItemFailure):
         outcome.unexpected += 1
         outcome.error = drained.describe()
@@ -84,19 +119,29 @@ def _clock(start: datetime) -> Clock:
     return lambda: start + timedelta(seconds=time.monotonic() - began)
 
 
-def _drain(database: str, name: str, channel: Channel, clock: Clock, outcome: ChannelOutcome) -> ChannelOutcome:
+def _drain(database: str, name: str, channel: Channel, outlet: Outlet, clock: Clock,
+           outcome: ChannelOutcome) -> ChannelOutcome:
     """Claim, send and mark the channel's due deliveries, batch after batch, counting in `outcome`."""
     while True:
-        with session(database) as current:
-            batch = deliveries.claim(current, name, clock())
+        batch = _claim(database, name, clock())
         if not batch:
             return outcome
         with _Lease(database, batch, clock) as lease:
-            if not _send_batch(database, name, channel, batch, lease, outcome, clock):
+            if not _send_batch(database, name, channel, outlet, batch, lease, outcome, clock):
                 return outcome
 
 
-def _send_batch(database: str, name: str, channel: Channel, batch: Message, lease: _Lease,
+def _claim(database: str, name: str, now: datetime) -> Message:
+    """Claim the channel's due deliveries, each with what its alert says, in one transaction."""
+    with session(database) as current:
+        claimed = deliveries.claim(current, name, now)
+        if not claimed:
+            return []
+        said = assembly.alerts(current, [c.delivery_id for c in claimed])
+    return [Held(said[c.delivery_id], c.attempts, c.digest, c.token) for c in claimed]
+
+
+def _send_batch(database: str, name: str, channel: Channel, outlet: Outlet, batch: Message, lease: _Lease,
                 outcome: ChannelOutcome, clock: Clock) -> bool:
     """Send the batch's messages in turn; False when a transient error stops the channel."""
     messages = _messages(batch)
@@ -106,7 +151,7 @@ def _send_batch(database: str, name: str, channel: Channel, batch: Message, leas
         if not message:
             continue  # taken over by another sender: it is theirs to send
         result = contain("deliver", f"{name} deliveries {','.join(map(str, sorted(held)))}",
-                         _attempt, name, channel, message)
+                         outlet.attempt, name, channel, [c.alert for c in message], digest=message[0].digest)
         if result is None:
             _record_sent(database, outcome, message, clock(), lease.token)
         elif _record_failure(database, outcome, message, result, clock(), lease.token):
@@ -114,15 +159,6 @@ def _send_batch(database: str, name: str, channel: Channel, batch: Message, leas
             return False
         lease.finish(c.alert.delivery_id for c in message)
     return True
-
-
-def _attempt(name: str, channel: Channel, message: Message) -> ChannelError | None:
-    """Send one message: None when it went out, the channel's error when it did not."""
-    try:
-        send(name, channel, [c.alert for c in message], digest=message[0].digest)
-    except ChannelError as error:
-        return error
-    return None
 
 
 def _messages(batch: Message) -> list[Message]:
@@ -148,7 +184,7 @@ def _record_sent(database: str, outcome: ChannelOutcome, message: Message, now: 
 
 
 def _record_failure(database: str, outcome: ChannelOutcome, message: Message,
-                    result: ChannelError | ItemFailure, now: datetime, token: str) -> bool:
+                    result: Refusal | ItemFailure, now: datetime, token: str) -> bool:
     """Mark the message failed (or dead); True when the error stops the channel for this run."""
     if isinstance(result, ItemFailure):
         kind, text, wait = "retry", result.describe(), None
@@ -167,10 +203,10 @@ def _record_failure(database: str, outcome: ChannelOutcome, message: Message,
     log.warning("deliver channel=%s stories=%s status=%s error=%s", outcome.channel,
                 ",".join(str(c.alert.story_id) for c in message), "dead" if retry_at is None else "failed",
                 text)
-    return isinstance(result, ChannelError) and result.kind == "retry"
+    return not isinstance(result, ItemFailure) and result.kind == "retry"
 
 
-def _put_back(database: str, untried: Message, failed: deliveries.Claimed, now: datetime, token: str) -> None:
+def _put_back(database: str, untried: Message, failed: Held, now: datetime, token: str) -> None:
     """Claimed but not tried: due again when the failed one is, without counting an attempt."""
     if not untried:
         return

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newswatch.cadence import plan
+from newswatch.outbox.cadence import plan
 from newswatch.config.schema import Delivery
 
 NOW = datetime(2020, 2, 24, 10, 17, 30, tzinfo=UTC)  # 13:17:30 in Istanbul (UTC+3)

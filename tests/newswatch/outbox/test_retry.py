@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from alerts.retry import BASE_SECONDS, CAP_SECONDS, next_attempt
+from newswatch.outbox.retry import BASE_SECONDS, CAP_SECONDS, next_attempt
 
 NOW = datetime(2026, 3, 14, 12, 0, tzinfo=timezone.utc)
 
