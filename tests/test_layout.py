@@ -48,3 +48,29 @@ def test_imports_flow_one_way(package):
         if extra:
             wrong[relative] = sorted(extra)
     assert not wrong, f"imports against the direction connectors/alerts → newswatch: {wrong}"
+
+
+EDGES = ["alerts", "connectors"]
+# the edges render, send, fetch and parse: the store, and the libraries it talks SQL with, are the core's
+NO_DATABASE = ("newswatch.store", "sqlalchemy", "sqlmodel")
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module `path` imports, by its full name (`from a import b` counts as a and a.b)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{alias.name}" for alias in node.names)}
+    return found
+
+
+@pytest.mark.parametrize("package", EDGES)
+def test_the_edges_know_no_database(package):
+    wrong = {}
+    for path in sorted((ROOT / package).rglob("*.py")):
+        found = sorted(m for m in _modules(path) if any(m == d or m.startswith(f"{d}.") for d in NO_DATABASE))
+        if found:
+            wrong[path.relative_to(ROOT).as_posix()] = found
+    assert not wrong, f"{package}/ imports the store or SQL (the outbox's drain, in the core, holds it): {wrong}"
