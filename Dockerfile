@@ -11,6 +11,7 @@ COPY newswatch ./newswatch
 COPY connectors ./connectors
 COPY alerts ./alerts
 COPY flows ./flows
+COPY cli ./cli
 RUN pip install --no-cache-dir . && useradd --create-home newswatch
 # deployments run flows/monitor.py from /app (prefect.yaml has no pull step: the code is here)
 COPY prefect.yaml ./

@@ -2,7 +2,7 @@
 
 The reports of `../shared/data/gva-stream-dev/articles.jsonl` (US gun-violence incidents, 2013–2015,
 each labelled with the Gun Violence Archive incidents it reports; read at run time, never copied)
-are served on 127.0.0.1 by `newswatch.replay` (in a process of its own, see `web_server`): one RSS
+are served on 127.0.0.1 by `cli.replay` (in a process of its own, see `web_server`): one RSS
 feed per outlet, one HTML page per report, generated into a temporary folder. Before each cycle (a month by default) the feeds hold
 the reports published before the cycle's end, the last 50 of each outlet; then one monitor cycle
 runs as `newswatch run --once` runs it (`flows.monitor.monitor`, in this process), on a fresh
@@ -177,7 +177,7 @@ def cycles(reports: list[Report], cycle: str):
 
 @contextmanager
 def web_server(root: Path):
-    """`newswatch.replay` serving `root` from a process of its own; yields its base URL.
+    """`cli.replay` serving `root` from a process of its own; yields its base URL.
 
     Not in this process: there its threads competed for the GIL with the cycle's, and with the
     listen backlog of http.server (5) a burst of 16 new connections (one client per batch of 50
@@ -188,7 +188,7 @@ def web_server(root: Path):
     from flows.runtime import free_port
 
     port = free_port()
-    script = ("import sys; from newswatch import replay; replay._Server.request_queue_size = 128; "
+    script = ("import sys; from cli import replay; replay._Server.request_queue_size = 128; "
               "replay.main(sys.argv[1:])")
     server = subprocess.Popen([sys.executable, "-c", script, str(root), "--port", str(port)], cwd=REPO,
                               stdout=subprocess.PIPE, text=True)

@@ -27,8 +27,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.replay import ReplayServer
 from flows.runtime import free_port, wait_healthy
-from newswatch.replay import ReplayServer
 from tests.conftest import fresh_pg_database
 
 BIN = Path(sys.executable).parent

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from cli.replay import ReplayServer
 from flows.monitor import monitor
-from newswatch.replay import ReplayServer
 from newswatch.store import session
 from newswatch.store.tables import Article, Delivery, Source
 from tests.conftest import SEEDS

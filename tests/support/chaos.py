@@ -36,7 +36,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 
-from newswatch.replay import ReplayServer
+from cli.replay import ReplayServer
 from tests.support.slack_server import Request, SlackServer
 
 __all__ = ["ChaosSite", "ChaosSlack", "KillSwitch", "Shot", "ensure_postgres", "group_alive", "hold_then_kill",

@@ -1,4 +1,6 @@
-"""Operator commands over a populated store: alerts list/retry/test, sources, stats, backtest."""
+"""`newswatch alerts list|retry|test` over the outbox: failures listed and retried (a follow-up
+told from a first alert, notices listed like alerts, dead ones only with --dead, digests kept on
+time), and a test message to every channel type."""
 
 from __future__ import annotations
 
@@ -8,52 +10,14 @@ import pytest
 from sqlmodel import select
 from typer.testing import CliRunner
 
-from newswatch.cli import app
-from newswatch.config.schema import SourceConfig
-from newswatch.models import Failed, FeedEntry, Hit
-from newswatch.store import articles, db, deliveries, matches, session, sources
-from newswatch.store.articles import PageText
+from cli import app
+from newswatch.models import Hit
+from newswatch.store import db, deliveries, matches, session
 from newswatch.store.tables import Article, utcnow
-from newswatch.models import Extracted
+from tests.newswatch.outbox.test_drain import add_stories, statuses
 from tests.support.slack_server import Reply
-from tests.support.stories import assign
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def slack(slack_server):
-    return slack_server
-
-
-@pytest.fixture
-def config(tmp_path, slack):
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(textwrap.dedent(f"""\
-        database: sqlite:///{tmp_path}/store.db
-        sources:
-          - {{name: duvar, url: "https://duvar.example/rss"}}
-          - {{name: broken, url: "https://broken.example/rss"}}
-        channels:
-          desk: {{type: slack, webhook_url: "{slack.url}"}}
-        watchlists:
-          - {{name: idlib, query: 'Idlib NEAR/5 talks', channels: [desk]}}
-        """), encoding="utf-8")
-    url = f"sqlite:///{tmp_path}/store.db"
-    db.upgrade(url)
-    now = utcnow()
-    with session(url) as current:
-        sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss"),
-                               SourceConfig(name="broken", url="https://broken.example/rss")])
-        sources.record(current, [Failed("broken", "not_found", "fetch: 404 not found", status=404)], now)
-        source_id = sources.ids_by_name(current)["duvar"]
-        (article_id,) = articles.add_new(current, source_id, [FeedEntry(
-            "duvar", "https://duvar.example/a", "g1", "Lavrov on Idlib", "summary")], now)
-        articles.attach_text(current, [PageText(article_id, Extracted(text="New talks on Idlib in Moscow."))])
-        story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], now)
-        match_id = matches.add(current, story_id, article_id, "idlib", Hit(["Idlib"], [], "talks on Idlib"), now)
-        deliveries.enqueue(current, match_id, "desk", now, False, now)
-    return path
 
 
 def invoke(*args: str):
@@ -98,23 +62,6 @@ def test_alerts_test_sends_to_the_channel_and_reports_failures(config, slack):
     failed = invoke("--config", str(config), "alerts", "test", "desk")
     assert failed.exit_code == 1 and "invalid_token" in failed.output
     assert invoke("--config", str(config), "alerts", "test", "nope").exit_code == 2
-
-
-def test_sources_shows_health(config):
-    output = invoke("--config", str(config), "sources").output
-    assert "broken" in output and "fetch: 404 not found" in output and "never" in output
-
-
-def test_backtest_runs_a_watchlist_or_a_query_over_stored_articles(config):
-    found = invoke("--config", str(config), "backtest", "idlib")
-    assert found.exit_code == 0 and "Lavrov on Idlib" in found.output and "1 of 1" in found.output
-    assert "0 of 1" in invoke("--config", str(config), "backtest", "--query", "Ankara").output
-    assert invoke("--config", str(config), "backtest", "--query", '"unclosed').exit_code == 2
-    assert invoke("--config", str(config), "backtest", "nope").exit_code == 2
-
-
-def test_stats_lists_cycles(config):
-    assert invoke("--config", str(config), "stats").exit_code == 0
 
 
 def test_alerts_test_works_for_every_channel_type(tmp_path, slack, smtp_server):
@@ -168,45 +115,40 @@ def test_templates_from_the_config_replace_the_built_in_ones(tmp_path, smtp_serv
     assert "Our own template: newswatch test alert" in message.get_body(("plain",)).get_content()
 
 
-def test_errors_lists_quarantined_articles_and_requeue_gives_them_back(config, tmp_path):
-    from newswatch.contain import ItemFailure
-
-    url = f"sqlite:///{tmp_path}/store.db"
-    now = utcnow()
-    failure = ItemFailure("triage", "article", "OverflowError", "date value out of range")
-    with session(url) as current:
-        source_id = sources.ids_by_name(current)["duvar"]
-        (poison,) = articles.add_new(current, source_id, [FeedEntry(
-            "duvar", "https://duvar.example/poison", "g2", "Poison", "summary")], now)
-        for _ in range(articles.QUARANTINE_AFTER):
-            articles.record_failure(current, poison, failure, now)
-    listed = invoke("--config", str(config), "errors")
-    assert listed.exit_code == 0
-    assert "quarantined" in listed.output and "triage: unexpected OverflowError (date value out of range)" in listed.output
-    assert "1 quarantined, 0 failing" in listed.output
-    assert "https://duvar.example/poison" in listed.output
-    # the source counts its contained errors: source, last success, failures, unexpected, ...
-    assert row(invoke("--config", str(config), "sources").output, "duvar")[3] == "3"
-    requeued = invoke("--config", str(config), "errors", "requeue", str(poison))
-    assert "1 articles requeued" in requeued.output
-    with session(url) as current:
-        assert (current.get(Article, poison).stage, current.get(Article, poison).failures) == ("fetched", 0)
-    assert "0 quarantined, 0 failing" in invoke("--config", str(config), "errors").output
+@pytest.fixture
+def digest_config(tmp_path, slack_server):
+    """A watchlist with a daily digest, on an empty store."""
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        database: sqlite:///{tmp_path}/store.db
+        sources: [{{name: wire, url: "https://wire.example/rss"}}]
+        channels:
+          desk: {{type: slack, webhook_url: "{slack_server.url}"}}
+        watchlists:
+          - {{name: idlib, query: Idlib, channels: [desk], delivery: {{digest: daily, at: "23:59"}}}}
+        """), encoding="utf-8")
+    db.upgrade(f"sqlite:///{tmp_path}/store.db")
+    return path
 
 
-def test_stats_shows_each_cycles_unexpected_failures_and_quarantines(config, tmp_path):
-    from flows.monitor import CycleSummary
-    from newswatch.store import cycles
-
+def test_a_failed_notice_shows_in_alerts_list_and_retry_sends_it(digest_config, slack_server, tmp_path):
     with session(f"sqlite:///{tmp_path}/store.db") as current:
-        cycles.record(current, utcnow(), utcnow(), CycleSummary(sources=2, unexpected=7, quarantined=4))
-    shown = invoke("--config", str(config), "stats").output
-    assert shown.index("unexpected") < shown.index("quarantined")
-    assert row(shown, "2", column=2)[-2:] == ["7", "4"]
+        deliveries.enqueue_notice(current, "quarantine:7", "3 articles quarantined", "See newswatch errors.",
+                                  ["desk"], utcnow())
+    slack_server.respond(Reply.server_error(503))
+    assert invoke("--config", str(digest_config), "alerts", "retry").exit_code == 1
+    listed = invoke("--config", str(digest_config), "alerts", "list").output
+    assert "quarantine" in listed and "notice: 3 articles quarantined" in listed and "slack: 503" in listed
+    assert "sent=1" in invoke("--config", str(digest_config), "alerts", "retry").output
+    assert "3 articles quarantined" in slack_server.payloads[-1]["text"]
 
 
-def row(table: str, first: str, column: int = 0) -> list[str]:
-    """The cells of the table row whose cell `column` is `first`."""
-    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in table.splitlines() if line.startswith("│")]
-    (found,) = [cells for cells in rows if cells[column] == first]
-    return found
+def test_alerts_retry_sends_a_digest_before_its_time_only_with_digests(digest_config, slack_server):
+    from newswatch import config as configuration
+
+    loaded = configuration.load(digest_config)
+    add_stories(loaded, 2, utcnow())
+    assert "sent=0" in invoke("--config", str(digest_config), "alerts", "retry").output
+    assert slack_server.payloads == [] and statuses(loaded) == {"desk": ["pending", "pending"]}
+    assert "sent=2" in invoke("--config", str(digest_config), "alerts", "retry", "--digests").output
+    assert len(slack_server.payloads) == 1 and "2 stories" in str(slack_server.payloads[0])

@@ -1,4 +1,5 @@
-"""The CLI contract: commands, exit codes (0 ok, 2 bad config or usage, 1 failure), JSON of `match`."""
+"""The CLI contract for the commands that run cycles: check, usage errors (exit 2), the demo end to
+end (exit 0, and nothing new the second time), and when `run` starts its workers early."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from datetime import UTC, datetime
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
+from cli.run import _expects_pages
 from flows.monitor import CycleSummary
 from flows.runtime import free_port
 from newswatch import config as configuration
-from newswatch.cli import _expects_pages, app
 from newswatch.store import cycles, session, upgrade
 from tests.conftest import SEEDS
 
@@ -68,31 +70,12 @@ def test_usage_errors_exit_2(config, args):
     assert invoke("--config", str(config), *args).exit_code == 2
 
 
-def test_match_prints_one_json_line_per_file(config, tmp_path):
-    text = tmp_path / "note.txt"
-    text.write_text("Erdoğan and Putin meet\n\nTalks on İdlib and the Sochi-agreement went on.", encoding="utf-8")
-    result = invoke("--config", str(config), "match", str(SEEDS / "pages/duvar/lavrov-idlib-talks.html"),
-                    str(SEEDS / "pages/duvar/central-bank-cuts-policy-rate.html"), str(text))
-    assert result.exit_code == 0
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["file"].rsplit("/", 1)[-1] for line in lines] == [
-        "lavrov-idlib-talks.html", "central-bank-cuts-policy-rate.html", "note.txt"]
-    seed = {m["watchlist"]: m for m in lines[0]["matches"]}
-    assert set(seed) == {"idlib"} and "Idlib" in seed["idlib"]["terms"] and seed["idlib"]["snippet"]
-    assert lines[1]["matches"] == []
-    assert {m["watchlist"] for m in lines[2]["matches"]} == {"idlib", "leaders"}
-
-
-def test_match_of_a_missing_file_fails_with_1(config, tmp_path):
-    assert invoke("--config", str(config), "match", str(tmp_path / "nope.html")).exit_code == 1
-
-
 def demo(cwd, port: str) -> subprocess.CompletedProcess:
     """`newswatch demo` as a user runs it, in its own process, on the session's Prefect server."""
     from prefect.settings import PREFECT_API_URL
 
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "COLUMNS": "100"}
-    return subprocess.run([sys.executable, "-m", "newswatch.cli", "demo", "--seeds", str(SEEDS), "--port", port],
+    return subprocess.run([sys.executable, "-m", "cli", "demo", "--seeds", str(SEEDS), "--port", port],
                           cwd=cwd, env=env, capture_output=True, text=True, timeout=180)
 
 

@@ -14,7 +14,7 @@ import pytest
 from connectors import fetch_feeds_sync
 from newswatch.config.schema import FetchSettings
 from newswatch.models import Fetched, NotModified, SourceRequest
-from newswatch.replay import ReplayServer
+from cli.replay import ReplayServer
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Replay</title><link>http://replay.invalid/</link>
@@ -143,7 +143,7 @@ def test_fetch_feeds_200_then_304_then_a_new_item(server: ReplayServer, root: Pa
 
 
 def test_command_line(root: Path) -> None:
-    command = [sys.executable, "-m", "newswatch.replay", str(root), "--port", "0"]
+    command = [sys.executable, "-m", "cli.replay", str(root), "--port", "0"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parents[2])
     try:
         assert process.stdout is not None

@@ -15,7 +15,9 @@ Rules:
     with ReplayServer(Path("seeds")) as server:
         fetch(server.base_url + "/feeds/world.xml")
 
-or from a shell: `python -m newswatch.replay seeds --port 8080`.
+or from a shell: `python -m cli.replay seeds --port 8080`.
+
+It sits with the CLI, not in the core: only `newswatch demo` (and the tests) serve files with it.
 """
 
 from __future__ import annotations
@@ -158,8 +160,8 @@ def _not_modified(headers: dict[str, str], etag: str, mtime: int) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Serve a folder until interrupted: python -m newswatch.replay ROOT [--host H] [--port N]."""
-    parser = argparse.ArgumentParser(prog="python -m newswatch.replay", description=__doc__.split("\n")[0])
+    """Serve a folder until interrupted: python -m cli.replay ROOT [--host H] [--port N]."""
+    parser = argparse.ArgumentParser(prog="python -m cli.replay", description=__doc__.split("\n")[0])
     parser.add_argument("root", type=Path, help="folder to serve")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080)

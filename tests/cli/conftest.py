@@ -1,0 +1,51 @@
+"""A configuration on a populated store, for the commands that show and act on it: two sources
+(one failing with a 404), a Slack channel on the local Slack server, and one article of an Idlib
+story matched and waiting in the outbox."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from newswatch.config.schema import SourceConfig
+from newswatch.models import Extracted, Failed, FeedEntry, Hit
+from newswatch.store import articles, db, deliveries, matches, session, sources
+from newswatch.store.articles import PageText
+from newswatch.store.tables import Article, utcnow
+from tests.support.stories import assign
+
+
+@pytest.fixture
+def slack(slack_server):
+    return slack_server
+
+
+@pytest.fixture
+def config(tmp_path, slack):
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(textwrap.dedent(f"""\
+        database: sqlite:///{tmp_path}/store.db
+        sources:
+          - {{name: duvar, url: "https://duvar.example/rss"}}
+          - {{name: broken, url: "https://broken.example/rss"}}
+        channels:
+          desk: {{type: slack, webhook_url: "{slack.url}"}}
+        watchlists:
+          - {{name: idlib, query: 'Idlib NEAR/5 talks', channels: [desk]}}
+        """), encoding="utf-8")
+    url = f"sqlite:///{tmp_path}/store.db"
+    db.upgrade(url)
+    now = utcnow()
+    with session(url) as current:
+        sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss"),
+                               SourceConfig(name="broken", url="https://broken.example/rss")])
+        sources.record(current, [Failed("broken", "not_found", "fetch: 404 not found", status=404)], now)
+        source_id = sources.ids_by_name(current)["duvar"]
+        (article_id,) = articles.add_new(current, source_id, [FeedEntry(
+            "duvar", "https://duvar.example/a", "g1", "Lavrov on Idlib", "summary")], now)
+        articles.attach_text(current, [PageText(article_id, Extracted(text="New talks on Idlib in Moscow."))])
+        story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], now)
+        match_id = matches.add(current, story_id, article_id, "idlib", Hit(["Idlib"], [], "talks on Idlib"), now)
+        deliveries.enqueue(current, match_id, "desk", now, False, now)
+    return path
