@@ -1,7 +1,7 @@
 """Matches: one per story and watchlist (a constraint), so a re-run or a second worker adds none;
 and each follow-up of the story for the watchlist (revision 1, 2, …) at most once, the same way.
 
-The caller enqueues the match's deliveries (store.deliveries.enqueue) in the same transaction,
+The caller enqueues the match's deliveries (newswatch.outbox.enqueue) in the same transaction,
 only when `add` says the match is new: that is the outbox.
 """
 
