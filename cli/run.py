@@ -57,7 +57,7 @@ def _expects_pages(config: Config) -> bool:
     Any later cycle may find every feed unchanged (all 304), and then the fork server's imports
     (~1.2 s of CPU) are paid for nothing, beside its own start-up and at its exit: a cycle after a
     busy one, unchanged, took 0.9-1.8 s longer at 200 feeds (issue 18, point 7). Later cycles
-    start it at their first changed feed (flows/monitor.py, `_CyclePool.for_feed`)."""
+    start it at their first changed feed (flows/cycle.py, `CycleWork.for_feed`)."""
     if not config.sources:
         return False
     from sqlalchemy.exc import SQLAlchemyError

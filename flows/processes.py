@@ -5,7 +5,9 @@ starts three). The fork server starts fresh, not forked from the flow's process,
 of Prefect's threads; it lasts as long as the process that started it. Spawned workers where there
 is no fork server (Windows).
 
-Kept free of Prefect imports, so that `warm` can run before them.
+Kept free of Prefect imports, so that `warm` can run before them. The fork server preloads
+flows/workers.py (what the workers run, with the readers and triage it imports), which is free of
+Prefect too, and the readers' heavy libraries.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ __all__ = ["POOL_THRESHOLD", "WORKERS", "warm"]
 # too: each brings new pages, so the pool they start is the one the pages need.
 POOL_THRESHOLD = 8
 
-_PRELOAD = ["newswatch.reading", "newswatch.triage", "datasketch", "trafilatura", "wordfreq"]
+_PRELOAD = ["flows.workers", "datasketch", "trafilatura", "wordfreq"]
 
 if "forkserver" in multiprocessing.get_all_start_methods():
     WORKERS = multiprocessing.get_context("forkserver")

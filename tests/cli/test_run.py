@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from cli.run import _expects_pages
-from flows.monitor import CycleSummary
+from flows.summary import CycleSummary
 from flows.runtime import free_port
 from newswatch import config as configuration
 from newswatch.store import cycles, session, upgrade

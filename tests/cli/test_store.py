@@ -53,7 +53,7 @@ def test_errors_lists_quarantined_articles_and_requeue_gives_them_back(config, t
 
 
 def test_stats_shows_each_cycles_unexpected_failures_and_quarantines(config, tmp_path):
-    from flows.monitor import CycleSummary
+    from flows.summary import CycleSummary
     from newswatch.store import cycles
 
     with session(f"sqlite:///{tmp_path}/store.db") as current:
