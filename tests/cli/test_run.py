@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from cli.run import _expects_pages
-from flows.summary import CycleSummary
 from flows.runtime import free_port
+from flows.summary import CycleSummary
 from newswatch import config as configuration
 from newswatch.store import cycles, session, upgrade
 from tests.conftest import SEEDS
