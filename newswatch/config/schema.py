@@ -99,6 +99,7 @@ class SourceConfig(_Model):
     language: str | None = None
     enabled: bool = True
     max_age: Duration | None = None  # ignore items older than this; off by default
+    category: str | None = Field(None, max_length=500)  # folders of an imported OPML, "News/Turkey"
 
 
 class FollowUpSettings(_Model):
