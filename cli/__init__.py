@@ -14,7 +14,7 @@ import sys
 
 import typer
 
-from cli import matching, outbox, run, store, stories
+from cli import matching, outbox, run, sources, store, stories
 from cli.options import choose_config
 
 __all__ = ["app", "main"]
@@ -24,6 +24,8 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
 db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 alerts_app = typer.Typer(no_args_is_help=True, help="The alert outbox.")
 errors_app = typer.Typer(help="Items whose work failed unexpectedly, and quarantined ones.", invoke_without_command=True)
+sources_app = typer.Typer(help="Each source's health (no command); the sources in and out as OPML.",
+                          invoke_without_command=True)
 app.add_typer(db_app, name="db")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(errors_app, name="errors")
@@ -38,7 +40,10 @@ app.command()(stories.relate)
 app.command()(run.demo)
 db_app.command("upgrade")(store.db_upgrade)
 app.command()(matching.backtest)
-app.command("sources")(store.sources_command)
+app.add_typer(sources_app, name="sources")
+sources_app.callback()(sources.health)
+sources_app.command("import")(sources.import_opml)
+sources_app.command("export")(sources.export_opml)
 app.command()(store.stats)
 app.command("stories")(stories.stories_command)
 errors_app.callback()(store.errors_list)
