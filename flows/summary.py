@@ -15,6 +15,7 @@ from datetime import datetime
 
 from prefect import get_run_logger
 
+from flows.pages import PageCounts
 from newswatch.config import Config
 from newswatch.contain import ItemFailure
 from newswatch.ingest import IngestCounts
@@ -42,7 +43,7 @@ class CycleSummary:
         return " ".join(f"{k}={v}" for k, v in asdict(self).items())
 
     @classmethod
-    def of(cls, ingested: IngestCounts, pages, triaged: TriageCounts, outcomes: Sequence, stages: Sequence,
+    def of(cls, ingested: IngestCounts, pages: PageCounts, triaged: TriageCounts, outcomes: Sequence, stages: Sequence,
            seconds: float) -> CycleSummary:
         """The summary of a cycle's stage counts; `stages`: the outcomes of the stages run whole,
         an `ItemFailure` for each that failed."""
