@@ -134,7 +134,7 @@ def _feed_url(value: str) -> str:
         return ""
     if not ok or any(c.isspace() or ord(c) < 0x20 for c in url):
         return ""
-    return url
+    return parts.scheme.lower() + url[len(parts.scheme):]  # HTTP://… is http://…
 
 
 def _language(value: str | None) -> str | None:

@@ -85,7 +85,7 @@ class Added:
         if self.subscription.language:
             entry["language"] = self.subscription.language
         if self.subscription.category:
-            entry["category"] = CATEGORY_SEPARATOR.join(self.subscription.category)
+            entry["category"] = CATEGORY_SEPARATOR.join(self.subscription.category)[:500]  # the schema's cap
         if not self.subscription.enabled:
             entry["enabled"] = False
         return entry

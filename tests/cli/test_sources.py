@@ -193,3 +193,16 @@ def test_sources_alone_still_shows_health(config):
     result = invoke("--config", config, "sources")
     assert result.exit_code == 0 and "broken" in result.output and "fetch: 404 not found" in result.output
     assert invoke("sources", "--config", config).exit_code == 0
+
+
+def test_a_config_that_no_longer_loads_after_writing_is_put_back(real, folder, monkeypatch):
+    from newswatch.config import importing
+
+    monkeypatch.setattr(importing, "source_name", lambda *args: "not a valid name")
+    before = files(folder)
+    result = invoke("--config", folder, "sources", "import", real / "Subs.opml")
+    assert result.exit_code == 1 and "is back as it was" in result.output
+    assert files(folder) == before  # sources.yaml, new, is gone again
+    (folder / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    result = invoke("--config", folder, "sources", "import", real / "Subs.opml")
+    assert result.exit_code == 1 and (folder / "sources.yaml").read_text() == "sources: []\n"

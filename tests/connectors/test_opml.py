@@ -73,9 +73,10 @@ def test_a_list_without_title_attributes_gives_the_same_feeds(real):
     ('<outline text="A" xmlUrl="feed://a.example/rss"/><outline text="B" xmlUrl="feed:https://b.example/rss"/>',
      [("A", "http://a.example/rss", ()), ("B", "https://b.example/rss", ())]),
     ('<outline text="Old" type="rss" url="https://a.example/rss"/>', [("Old", "https://a.example/rss", ())]),
+    ('<outline text="Loud" xmlUrl="HTTPS://A.example/RSS"/>', [("Loud", "https://A.example/RSS", ())]),
     ('<outline text="İstanbul ☕" xmlUrl="https://a.example/"/>', [("İstanbul ☕", "https://a.example/", ())]),
 ], ids=["xmlUrl", "xmlurl", "XMLURL", "title-only", "text-wins", "no-title", "whitespace", "nested-folders",
-        "folder-title", "untitled-folder", "entities", "feed-scheme", "url-attribute", "unicode"])
+        "folder-title", "untitled-folder", "entities", "feed-scheme", "url-attribute", "upper-scheme", "unicode"])
 def test_outline_shapes(body, expected):
     parsed = parse_opml(doc(body))
     assert [(f.title, f.url, f.category) for f in parsed.feeds] == expected
