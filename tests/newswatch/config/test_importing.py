@@ -198,5 +198,5 @@ def test_configured_sources_go_out_and_come_back_the_same():
 
 def test_a_deep_category_path_is_cut_to_the_schema_cap():
     deep = tuple(f"folder-{i}" for i in range(100))
-    entry = plan_import([Subscription(url="https://a.example/", title="a", category=deep)], [])[0][0].entry()
+    entry = plan_import([Subscription(url="https://a.example/", title="a", category=deep)], []).added[0].entry()
     assert len(entry["category"]) == 500 and SourceConfig(**entry).category.startswith("folder-0/folder-1/")
