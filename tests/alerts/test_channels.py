@@ -1,4 +1,5 @@
-"""The registry and the `send` contract, and the console channel."""
+"""The registry and the `send` contract (and `attempt`, as the outbox's drain sends), and the console
+channel."""
 
 from __future__ import annotations
 
@@ -19,7 +20,21 @@ def test_registry_covers_every_channel_type_of_the_schema():
 
 
 def test_public_surface():
-    assert set(alerts.__all__) >= {"CHANNELS", "ChannelError", "send"}
+    assert set(alerts.__all__) >= {"CHANNELS", "ChannelError", "attempt", "prepare", "send"}
+
+
+def test_attempt_returns_the_channels_refusal_and_raises_anything_else(monkeypatch, capsys):
+    refusal = alerts.ChannelError("retry", "console: busy", 30)
+
+    def busy(name, channel, items, digest):
+        raise refusal
+
+    console = ConsoleChannel(type="console")
+    assert alerts.attempt("console", console, [ALERTS["escaping"]]) is None and capsys.readouterr().out
+    monkeypatch.setitem(CHANNELS, "console", busy)
+    assert alerts.attempt("console", console, [ALERTS["escaping"]]) is refusal
+    with pytest.raises(ValueError):  # not a refusal: the drain contains it as an unexpected failure
+        alerts.attempt("console", console, DIGEST)
 
 
 @pytest.mark.parametrize(("items", "digest"), [([], False), ([], True), (DIGEST, False)],
