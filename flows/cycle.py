@@ -50,9 +50,8 @@ from newswatch.config import Config
 from newswatch.contain import ItemFailure, contain, failure_of
 from newswatch.ingest import IngestCounts, ingest
 from newswatch.matching import WatchIndex
-from newswatch.models import Failed, FetchResult, SourceRequest
+from newswatch.models import Failed, FetchResult, PageText, SourceRequest
 from newswatch.reading import read_all
-from newswatch.store.articles import PageText
 from newswatch.store.tables import utcnow
 from newswatch.triage import TriageCounts, settle
 

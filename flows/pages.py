@@ -29,10 +29,9 @@ from flows.shards import in_shard
 from newswatch.config import DEFAULTS, Config
 from newswatch.contain import failure_of
 from newswatch.derive import language_of, source_language
-from newswatch.models import Page
+from newswatch.models import Page, PageText
 from newswatch.reading import ReadFailure, Reading, read_safely
 from newswatch.store import articles, reading, sources
-from newswatch.store.articles import PageText
 
 __all__ = ["PageCounts", "PageJob", "read_pending", "shard_source_ids"]
 

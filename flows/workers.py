@@ -15,8 +15,8 @@ from datetime import datetime
 
 from newswatch.config import Config
 from newswatch.matching import WatchIndex
+from newswatch.models import PageText
 from newswatch.reading import ReadFailure, Reading, read_all
-from newswatch.store.articles import PageText
 from newswatch.triage import TriageCounts, settle
 
 __all__ = ["read_pages", "settle_pages", "start_reader", "start_triage"]

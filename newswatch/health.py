@@ -3,6 +3,7 @@
 Rules (what Miniflux, Huginn and rss2email users ask for): a source failing for longer than
 `after` raises one alert, and one more when it recovers; never one per failed poll. When every
 source fails at once the cause is ours, not theirs: one "network down?" alert names them all.
+It reviews the failure counts newswatch.polling keeps, as `SourceState`s read from the store.
 """
 
 from __future__ import annotations
@@ -10,19 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newswatch.models import Alert
+from newswatch.models import Alert, SourceState
 
-__all__ = ["HealthReport", "SourceState", "alerts_for", "review"]
-
-
-@dataclass(frozen=True)
-class SourceState:
-    name: str
-    url: str
-    consecutive_failures: int
-    failing_since: datetime | None
-    last_error: str | None
-    alerted: bool  # a failure alert went out and no recovery alert yet
+__all__ = ["HealthReport", "alerts_for", "review"]
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """Ingest fetch results: record each source's health, keep only the entries not seen before.
 
+What a poll changes in its source is newswatch.polling's decision (`record_polls`), which entries
+are articles and under which address newswatch.entries' (`add_entries`); the store writes both.
+
 Rules:
 - an entry older than its source's `max_age` (off by default) is skipped, so a source seen for the
   first time alerts on everything its feed holds now, whatever the dates;
@@ -13,15 +16,19 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlmodel import Session
+
+from newswatch import entries, polling
 from newswatch.config import Config
 from newswatch.contain import ItemFailure, contain
-from newswatch.models import Failed, Fetched, FetchResult, NotModified
+from newswatch.models import Failed, FeedEntry, Fetched, FetchResult, NotModified
 from newswatch.store import articles, session, sources
 
-__all__ = ["IngestCounts", "ingest", "plan"]
+__all__ = ["IngestCounts", "add_entries", "ingest", "plan", "record_polls"]
 
 
 @dataclass
@@ -53,7 +60,7 @@ def plan(config: Config, now: datetime):
 def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestCounts:
     counts = IngestCounts(polled=len(results))
     with session(config.database) as current:
-        sources.record(current, [r for r in results if not isinstance(r, Fetched)], now)
+        record_polls(current, [r for r in results if not isinstance(r, Fetched)], now)
         ids = sources.ids_by_name(current, [r.source for r in results if isinstance(r, Fetched)])
     for result in results:
         if isinstance(result, NotModified):
@@ -79,19 +86,33 @@ def _store(config: Config, source_id: int, result: Fetched, now: datetime) -> tu
     """Store the feed's new entries and its validators in one transaction: (new, left out).
 
     One transaction per source: shards meeting the same articles never wait on each other long."""
-    entries = _recent(config, result, now)
-    kept = [entry for entry in entries if articles.fits(entry)]
+    recent = _recent(config, result, now)
+    kept = [entry for entry in recent if entries.fits(entry, articles.URL_LENGTH)]
     with session(config.database) as current:
-        new = articles.add_new(current, source_id, kept, now)
+        new = add_entries(current, source_id, kept, now)
         # after the articles, in their transaction: the validators say "seen" only of what is stored
-        sources.record(current, [result], now)
-    return len(new), len(entries) - len(kept)
+        record_polls(current, [result], now)
+    return len(new), len(recent) - len(kept)
+
+
+def add_entries(current: Session, source_id: int, found: Iterable[FeedEntry], now: datetime) -> list[int]:
+    """Store the source's entries not seen before as articles; the new ones' ids."""
+    return articles.add_new(current, source_id, entries.new_articles(source_id, found, articles.GUID_KEY_LENGTH), now)
+
+
+def record_polls(current: Session, results: Iterable[FetchResult], now: datetime) -> None:
+    """Record what each poll said in its source's state (validators, next poll, health)."""
+    results = list(results)
+    states = sources.poll_states(current, [r.source for r in results])
+    for result in results:  # in order: a source polled twice ends as the second poll left it
+        states[result.source] = polling.after_poll(states[result.source], result, now)
+    sources.record(current, states.values())
 
 
 def _fail(config: Config, source: str, failure: ItemFailure, now: datetime, counts: IngestCounts) -> None:
     """Record the source's failed storing as a failed poll, without the validators it brought."""
     with session(config.database) as current:
-        sources.record(current, [Failed(source, "unexpected", failure.describe())], now)
+        record_polls(current, [Failed(source, "unexpected", failure.describe())], now)
     counts.failed += 1
     counts.unexpected += 1
     counts.errors.append(f"{source}: {failure.describe()}")

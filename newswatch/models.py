@@ -1,9 +1,12 @@
 """Plain types passed between the pipeline's stages.
 
 Data flows one way: connectors produce `FeedEntry`, `FetchResult` and `Page`; extraction produces
-`Extracted`; matching takes a `Document` and produces a `Hit`; the store turns hits into `Alert`s
-that the alert channels render and send. No I/O and no ORM here, so every stage can be tested with
-values alone and results can cross process boundaries (they pickle).
+`Extracted`, and the reading stage a `PageText` for triage (in another process); matching takes a
+`Document` and produces a `Hit`; the store turns hits into `Alert`s that the alert channels render
+and send. What the core decides for the store to write is a value too: a source's `PollState`
+(newswatch.polling), a `NewArticle` (newswatch.entries); and the store reads `SourceState`s for
+newswatch.health. No I/O and no ORM here, so every stage can be tested with values alone and
+results can cross process boundaries (they pickle).
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ __all__ = [
     "Fetched",
     "FetchErrorKind",
     "Hit",
+    "NewArticle",
     "NotModified",
     "Page",
+    "PageText",
+    "PollState",
     "SourceRequest",
+    "SourceState",
     "TermHit",
 ]
 
@@ -99,6 +106,53 @@ FetchResult = NotModified | Fetched | Failed
 
 
 @dataclass(frozen=True)
+class PollState:
+    """A source's polling state as stored: newswatch.polling turns it and a poll's result into the
+    next one, which the store writes back."""
+
+    source_id: int
+    source: str
+    etag: str | None
+    last_modified: str | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+    next_check_at: datetime | None  # None: poll on every cycle
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_error: str | None
+    last_error_kind: str | None
+    gone: bool  # 410 Gone: not polled until its URL changes in the config
+    unexpected_errors: int  # a running total of failures of kind "unexpected"
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """A source's failure state as newswatch.health reviews it."""
+
+    name: str
+    url: str
+    consecutive_failures: int
+    failing_since: datetime | None
+    last_error: str | None
+    alerted: bool  # a failure alert went out and no recovery alert yet
+
+
+@dataclass(frozen=True)
+class NewArticle:
+    """A feed entry as an article to store, as newswatch.entries decides it: its address, its
+    GUID's key within its source and, for an item whose link other items share, the feed text
+    that stands for its page (no page is fetched)."""
+
+    entry: FeedEntry
+    url: str
+    guid_key: str | None
+    from_feed: bool = False  # the feed's text stands for the page: it starts `extracted`, `from_summary`
+    text: str | None = None
+    content_hash: str | None = None  # of `text`
+    page_error: str | None = None  # why no page is fetched
+
+
+@dataclass(frozen=True)
 class Page:
     """An article page as fetched: the body is None when the fetch failed (error says why)."""
 
@@ -121,6 +175,20 @@ class Extracted:
     date: datetime | None = None
     language: str | None = None
     canonical_url: str | None = None
+
+
+@dataclass(frozen=True)
+class PageText:
+    """The extraction stage's result for one article, which triage (in its own process) stores."""
+
+    article_id: int
+    extracted: Extracted | None
+    error: str | None = None
+    # computed with the text by newswatch.reading; without them triage computes the fingerprint,
+    # the store the hash and triage the matches
+    fingerprint: bytes | None = None
+    content_hash: str | None = None
+    hits: tuple | None = None  # ((watchlist, Hit), ...) of the article as triage will store it
 
 
 @dataclass(frozen=True)

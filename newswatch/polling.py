@@ -1,25 +1,52 @@
-"""When to poll a source next: a pure decision from its last result, its history and `now`.
+"""When to poll a source next, and what its health counts say: pure decisions from its stored
+`PollState`, a poll's result and `now`; the store writes the state they give back.
 
-Rules: a success clears the failure count; the next poll waits for the feed's own ttl/max-age
-when it asks for later (capped at `MAX_TTL`). A failure backs off exponentially from `BASE_DELAY`,
-capped at `DEFAULTS['backoff_cap']` (12 h), and honours Retry-After; a source is never abandoned,
-except on 410 Gone, which stops polling until its URL changes in the config.
+Rules: every poll is an attempt. A success (NotModified is one, with nothing new) clears the
+failure count and the last error, and a changed feed brings its validators (ETag, Last-Modified);
+the next poll waits for the feed's own ttl/max-age when it asks for later (capped at `MAX_TTL`).
+A failure counts (`consecutive_failures`, `failing_since` kept from the first: newswatch.health
+reads them) and backs off exponentially from `BASE_DELAY`, capped at `DEFAULTS['backoff_cap']`
+(12 h), honouring Retry-After; one of kind "unexpected" (newswatch.contain) also adds to the
+running total `unexpected_errors`. A source is never abandoned, except on 410 Gone, which stops
+polling until its URL changes in the config.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from newswatch.config import DEFAULTS
-from newswatch.models import Failed
+from newswatch.models import Failed, Fetched, FetchResult, PollState
 
-__all__ = ["BASE_DELAY", "MAX_TTL", "after_failure", "after_success"]
+__all__ = ["BASE_DELAY", "MAX_TTL", "after_poll"]
 
 BASE_DELAY = timedelta(minutes=1)
 MAX_TTL = timedelta(hours=6)
 
 
-def after_success(now: datetime, ttl_seconds: int | None) -> datetime | None:
+def after_poll(state: PollState, result: FetchResult, now: datetime) -> PollState:
+    """The source's state once `result` is recorded."""
+    if isinstance(result, Failed):
+        return _failed(state, result, now)
+    fetched = isinstance(result, Fetched)
+    return replace(state, last_attempt_at=now, last_success_at=now, consecutive_failures=0, failing_since=None,
+                   last_error=None, last_error_kind=None,
+                   next_check_at=_after_success(now, result.ttl_seconds if fetched else None),
+                   etag=result.etag if fetched else state.etag,
+                   last_modified=result.last_modified if fetched else state.last_modified)
+
+
+def _failed(state: PollState, failure: Failed, now: datetime) -> PollState:
+    failures = state.consecutive_failures + 1
+    return replace(state, last_attempt_at=now, consecutive_failures=failures,
+                   failing_since=state.failing_since or now, last_error=failure.message,
+                   last_error_kind=failure.kind, gone=failure.kind == "gone",
+                   unexpected_errors=state.unexpected_errors + (failure.kind == "unexpected"),
+                   next_check_at=_after_failure(now, failure, failures))
+
+
+def _after_success(now: datetime, ttl_seconds: int | None) -> datetime | None:
     """None means "poll on every cycle"."""
     if not ttl_seconds or ttl_seconds <= 0:
         return None
@@ -27,7 +54,7 @@ def after_success(now: datetime, ttl_seconds: int | None) -> datetime | None:
     return now + timedelta(seconds=min(ttl_seconds, MAX_TTL.total_seconds()))
 
 
-def after_failure(now: datetime, failure: Failed, consecutive_failures: int) -> datetime:
+def _after_failure(now: datetime, failure: Failed, consecutive_failures: int) -> datetime:
     """`consecutive_failures` counts this failure too."""
     cap: timedelta = DEFAULTS["backoff_cap"]
     delay = min(cap, BASE_DELAY * 2 ** min(max(consecutive_failures - 1, 0), 20))

@@ -36,9 +36,8 @@ from newswatch.config.schema import StorySettings
 from newswatch.contain import ItemFailure, failure_of
 from newswatch.derive import derive, language_of, source_language
 from newswatch.matching import WatchIndex, watch_index
-from newswatch.models import Hit
+from newswatch.models import Hit, PageText
 from newswatch.store import articles, db, matches, session, sources, stories
-from newswatch.store.articles import PageText
 from newswatch.store.tables import Article
 from newswatch.stories import settlement, similarity, updates
 

@@ -1,16 +1,12 @@
 """Articles: only new ones get in, and each remembers how far the pipeline took it.
 
-Rules: an entry is new unless its canonical URL or its (source, GUID) is already stored; the
-constraint decides, so concurrent cycles cannot insert one article twice. Stages: `fetched` (from
-the feed) → `extracted` (page text, or the feed summary when the page failed, marked
-`from_summary`) → `done` (assigned to a story and matched).
-
-A link that several different items of one feed share (a live blog's updates, a feed whose items
-all link to its home page) is not their page: each such item is stored with its GUID (else a
-digest of its title and summary) as the link's fragment, which makes it an article of its own and
-its own story key (`stories.keys`), and starts at `extracted` with its feed text, no page fetched.
-A link longer than URL_LENGTH does not `fit` (the caller reports it); a GUID too long for its
-column is kept as its digest.
+Rules: `add_new` stores the `NewArticle`s newswatch.entries makes of a feed's entries (the address
+and GUID key each is stored under, the shared-link rule) and returns the new ones; an article is
+new unless its URL or its GUID key is already stored: the constraint decides, so concurrent
+cycles cannot insert one article twice. Stages: `fetched` (from the feed) → `extracted` (page
+text, or the feed summary when the page failed, marked `from_summary`; an article whose feed text
+stands for its page starts here) → `done` (assigned to a story and matched). URL_LENGTH and
+GUID_KEY_LENGTH are the columns' sizes, for the rules that fit links and keys to them.
 
 Poison: an article whose work fails unexpectedly (newswatch.contain) keeps its stage, so the next
 cycle tries it again, and counts its consecutive failures of one signature (stage and exception
@@ -20,109 +16,52 @@ type); at QUARANTINE_AFTER it is `quarantined`: no stage picks it up again until
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass
 from datetime import datetime
-from hashlib import sha1
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from newswatch.contain import ItemFailure
-from newswatch.models import Extracted, FeedEntry
+from newswatch.models import NewArticle, PageText
 from newswatch.store._sql import in_lists, insert_ignore
 from newswatch.store.tables import Article, Source
 from newswatch.stories import text_hash
 from newswatch.urls import canonical_url
 
-__all__ = ["QUARANTINE_AFTER", "URL_LENGTH", "PageText", "add_new", "attach_text", "claim", "failing", "fingerprints",
-           "fits", "pending", "record_failure", "requeue", "since"]
+__all__ = ["GUID_KEY_LENGTH", "QUARANTINE_AFTER", "URL_LENGTH", "add_new", "attach_text", "claim", "failing",
+           "fingerprints", "pending", "record_failure", "requeue", "since"]
 
 QUARANTINE_AFTER = 3  # consecutive failures of one signature, one a cycle at most
 
 URL_LENGTH = Article.__table__.c.url.type.length
-_GUID_LENGTH = Article.__table__.c.guid_key.type.length - 20  # room for "<source id>:"
-_FRAGMENT_LENGTH = 64
+GUID_KEY_LENGTH = Article.__table__.c.guid_key.type.length
 
 
-@dataclass(frozen=True)
-class PageText:
-    """The extraction stage's result for one article."""
-
-    article_id: int
-    extracted: Extracted | None
-    error: str | None = None
-    # computed with the text by newswatch.reading; without them triage computes the fingerprint,
-    # this the hash and triage the matches
-    fingerprint: bytes | None = None
-    content_hash: str | None = None
-    hits: tuple | None = None  # ((watchlist, Hit), ...) of the article as triage will store it
-
-
-def add_new(session: Session, source_id: int, entries: Iterable[FeedEntry], now: datetime) -> list[int]:
-    """Insert the entries not seen before; return the new articles' ids."""
-    linked = [(canonical_url(entry.url), entry) for entry in entries if entry.url]
-    shared = _shared_links(linked)
+def add_new(session: Session, source_id: int, new: Iterable[NewArticle], now: datetime) -> list[int]:
+    """Insert the articles not stored before; return the new ones' ids."""
     # in URL order, so that concurrent inserts of the same articles lock them in the same order
-    rows = sorted((_row(source_id, url, entry, now, url in shared) for url, entry in linked), key=lambda r: r["url"])
+    rows = sorted((_row(source_id, article, now) for article in new), key=lambda r: r["url"])
     return insert_ignore(session, Article.__table__, rows, returning=Article.__table__.c.id)
 
 
-def fits(entry: FeedEntry) -> bool:
-    """Whether the store can keep the entry's link (with room for a shared link's fragment)."""
-    return len(canonical_url(entry.url)) <= URL_LENGTH - _FRAGMENT_LENGTH - 1
-
-
-def _identity(entry: FeedEntry) -> str:
-    return entry.guid or sha1(f"{entry.title}\n{entry.summary}".encode()).hexdigest()[:16]
-
-
-def _fragment(entry: FeedEntry) -> str:
-    quoted = quote(_identity(entry), safe="")
-    return quoted if len(quoted) <= _FRAGMENT_LENGTH else sha1(quoted.encode()).hexdigest()[:16]
-
-
-def _guid_key(source_id: int, guid: str | None) -> str | None:
-    if not guid:
-        return None
-    return f"{source_id}:{guid}" if len(guid) <= _GUID_LENGTH else f"{source_id}:sha1:{sha1(guid.encode()).hexdigest()}"
-
-
-def _shared_links(linked: list[tuple[str, FeedEntry]]) -> set[str]:
-    """The canonical links that entries with different identities share."""
-    identities: dict[str, set[str]] = defaultdict(set)
-    for url, entry in linked:
-        identities[url].add(_identity(entry))
-    return {url for url, found in identities.items() if len(found) > 1}
-
-
-def _row(source_id: int, url: str, entry: FeedEntry, now: datetime, shared: bool) -> dict:
-    """The article row of `entry`, whose canonical link is `url` (`shared`: other items' too)."""
-    if shared:
-        text = entry.summary or entry.title
-        return {**_fetched(source_id, entry, now), "url": f"{url}#{_fragment(entry)}",
-                "stage": "extracted", "text": text, "from_summary": True, "content_hash": text_hash(text),
-                "page_error": "feed: other items share this link; the item's own text is used"}
-    return {**_fetched(source_id, entry, now), "url": url}
-
-
-def _fetched(source_id: int, entry: FeedEntry, now: datetime) -> dict:
+def _row(source_id: int, article: NewArticle, now: datetime) -> dict:
+    entry = article.entry
     return {
         "source_id": source_id,
-        "guid_key": _guid_key(source_id, entry.guid),
+        "url": article.url,
+        "guid_key": article.guid_key,
         "title": entry.title or "",
         "summary": entry.summary or "",
         "language": entry.language,
         "author": entry.author,
         "published_at": entry.published,
         "fetched_at": now,
-        "stage": "fetched",
-        "text": None,
-        "from_summary": False,
-        "content_hash": None,
-        "page_error": None,
+        "stage": "extracted" if article.from_feed else "fetched",
+        "text": article.text,
+        "from_summary": article.from_feed,
+        "content_hash": article.content_hash,
+        "page_error": article.page_error,
     }
 
 

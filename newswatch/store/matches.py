@@ -20,6 +20,8 @@ __all__ = ["Alerted", "add", "alerted"]
 
 
 class Alerted(NamedTuple):
+    """One of a story's matches for a watchlist, as `alerted` answers its caller (triage)."""
+
     revision: int
     article_id: int
     created_at: datetime

@@ -1,10 +1,11 @@
-"""Sources and their fetch state: which are due, and what the last poll said.
+"""Sources and their fetch state: which are due, and what the last poll left.
 
 Rules: the config is the truth for which sources exist (`sync`); a source whose URL changed starts
 afresh (no validators, no failures, not gone). `due(now)` is every enabled source whose
-`next_check_at` has passed, never a gone one. `record` stores validators and health per result;
-a failure of kind "unexpected" (newswatch.contain) also counts in `unexpected_errors`, which
-stays as a running total. Lists of names of any length are queried in chunks (_sql.in_lists).
+`next_check_at` has passed, never a gone one. What a poll changes (validators, next poll, failure
+counts, gone) is newswatch.polling's decision: the store reads each source's `PollState`
+(`poll_states`) and writes the one the core gives back (`record`), a batch in one statement.
+Lists of names of any length are queried in chunks (_sql.in_lists).
 """
 
 from __future__ import annotations
@@ -12,16 +13,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session, col, or_, select
 
-from newswatch import polling
-from newswatch.health import SourceState
 from newswatch.config.schema import SourceConfig
-from newswatch.models import Failed, Fetched, FetchResult, SourceRequest
+from newswatch.models import PollState, SourceRequest, SourceState
 from newswatch.store._sql import in_lists, insert_ignore
 from newswatch.store.tables import Source
 
-__all__ = ["due", "health_states", "ids_by_name", "mark_alerted", "record", "states", "sync"]
+__all__ = ["due", "health_states", "ids_by_name", "mark_alerted", "poll_states", "record", "states", "sync"]
 
 
 def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
@@ -62,36 +62,24 @@ def ids_by_name(session: Session, names: Collection[str] | None = None) -> dict[
     return found
 
 
-def record(session: Session, results: Iterable[FetchResult], now: datetime) -> None:
-    """Store what each poll said: validators and next poll on success, health on failure."""
-    results = list(results)
-    # only the batch's rows: the cycle records its sources a batch at a time
-    rows = {s.name: s for s in _named(session, [r.source for r in results])}
-    for result in results:
-        row = rows[result.source]
-        row.last_attempt_at = now
-        if isinstance(result, Failed):
-            _failed(row, result, now)
-        else:
-            # NotModified is a success with nothing new
-            row.consecutive_failures, row.failing_since = 0, None
-            row.last_error = row.last_error_kind = None
-            row.last_success_at = now
-            ttl = result.ttl_seconds if isinstance(result, Fetched) else None
-            row.next_check_at = polling.after_success(now, ttl)
-            if isinstance(result, Fetched):
-                row.etag, row.last_modified = result.etag, result.last_modified
-        session.add(row)
-    session.flush()
+# PollState's fields after the source's id and name: the columns a poll changes
+_POLLED = ("etag", "last_modified", "last_attempt_at", "last_success_at", "next_check_at", "consecutive_failures",
+           "failing_since", "last_error", "last_error_kind", "gone", "unexpected_errors")
 
 
-def _failed(row: Source, failure: Failed, now: datetime) -> None:
-    row.consecutive_failures += 1
-    row.failing_since = row.failing_since or now
-    row.last_error, row.last_error_kind = failure.message, failure.kind
-    row.unexpected_errors += failure.kind == "unexpected"
-    row.gone = failure.kind == "gone"
-    row.next_check_at = polling.after_failure(now, failure, row.consecutive_failures)
+def poll_states(session: Session, names: Iterable[str]) -> dict[str, PollState]:
+    """Source name → its polling state, of these sources."""
+    query = select(Source.id, Source.name, *(getattr(Source, name) for name in _POLLED))
+    return {state.source: state for chunk in in_lists(session, list(names))
+            for state in (PollState(*row) for row in session.exec(query.where(col(Source.name).in_(chunk))))}
+
+
+def record(session: Session, polled: Iterable[PollState]) -> None:
+    """Store these sources' polling states (newswatch.polling decides them)."""
+    rows = [{"id": state.source_id, **{name: getattr(state, name) for name in _POLLED}} for state in polled]
+    if rows:
+        # by primary key, a batch in one statement; the rows this session holds are updated too
+        session.execute(sa.update(Source), rows)
 
 
 def _named(session: Session, names: list[str]) -> list[Source]:

@@ -1,7 +1,8 @@
 """Stories around the decisions (store.ledger makes those): the lock that serialises them across
 workers, forgetting old fuzzy keys, the stories' sources, and the stories updated lately with
-their reports, why each joined, and the watchlists alerted (`newswatch stories`). Any number of
-stories: the story ids go in chunks (store._sql.in_lists)."""
+their reports, why each joined, and the watchlists alerted (`newswatch stories`: `StoryReports`,
+this query's answer to its caller, not a value between stages). Any number of stories: the story
+ids go in chunks (store._sql.in_lists)."""
 
 from __future__ import annotations
 

@@ -9,9 +9,9 @@ import textwrap
 import pytest
 
 from newswatch.config.schema import SourceConfig
-from newswatch.models import Extracted, Failed, FeedEntry, Hit
+from newswatch.ingest import add_entries, record_polls
+from newswatch.models import Extracted, Failed, FeedEntry, Hit, PageText
 from newswatch.store import articles, db, deliveries, matches, session, sources
-from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, utcnow
 from tests.support.stories import assign
 
@@ -40,9 +40,9 @@ def config(tmp_path, slack):
     with session(url) as current:
         sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss"),
                                SourceConfig(name="broken", url="https://broken.example/rss")])
-        sources.record(current, [Failed("broken", "not_found", "fetch: 404 not found", status=404)], now)
+        record_polls(current, [Failed("broken", "not_found", "fetch: 404 not found", status=404)], now)
         source_id = sources.ids_by_name(current)["duvar"]
-        (article_id,) = articles.add_new(current, source_id, [FeedEntry(
+        (article_id,) = add_entries(current, source_id, [FeedEntry(
             "duvar", "https://duvar.example/a", "g1", "Lavrov on Idlib", "summary")], now)
         articles.attach_text(current, [PageText(article_id, Extracted(text="New talks on Idlib in Moscow."))])
         story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], now)

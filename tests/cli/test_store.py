@@ -5,6 +5,7 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from cli import app
+from newswatch.ingest import add_entries
 from newswatch.models import FeedEntry
 from newswatch.store import articles, session, sources
 from newswatch.store.tables import Article, utcnow
@@ -34,7 +35,7 @@ def test_errors_lists_quarantined_articles_and_requeue_gives_them_back(config, t
     failure = ItemFailure("triage", "article", "OverflowError", "date value out of range")
     with session(url) as current:
         source_id = sources.ids_by_name(current)["duvar"]
-        (poison,) = articles.add_new(current, source_id, [FeedEntry(
+        (poison,) = add_entries(current, source_id, [FeedEntry(
             "duvar", "https://duvar.example/poison", "g2", "Poison", "summary")], now)
         for _ in range(articles.QUARANTINE_AFTER):
             articles.record_failure(current, poison, failure, now)

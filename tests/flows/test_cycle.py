@@ -16,9 +16,8 @@ from flows.pages import _pending_pages
 from flows.processes import POOL_THRESHOLD
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
-from newswatch.models import Failed, FeedEntry, Fetched, SourceRequest
+from newswatch.models import Failed, FeedEntry, Fetched, PageText, SourceRequest
 from newswatch.store import db, session, sources
-from newswatch.store.articles import PageText
 from newswatch.triage import TriageCounts, build_index
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)

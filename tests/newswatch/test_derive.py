@@ -10,10 +10,9 @@ from newswatch import derive as derive_module
 from newswatch import triage as triage_module
 from newswatch.derive import derive, language_of, title_of
 from newswatch.matching import WatchSpec, watch_index
-from newswatch.models import Extracted
+from newswatch.models import Extracted, PageText
 from newswatch.reading import read
 from newswatch.store import session
-from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, Match
 from newswatch.stories.similarity import fingerprint
 from newswatch.triage import build_index, settle

@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newswatch.health import SourceState, alerts_for, review
+from newswatch.health import alerts_for, review
+from newswatch.models import SourceState
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
 SIX_HOURS = timedelta(hours=6)

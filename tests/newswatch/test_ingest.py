@@ -10,9 +10,8 @@ from sqlmodel import select
 
 from newswatch.config.schema import Config
 from newswatch.ingest import ingest, plan
-from newswatch.models import Extracted, FeedEntry, Fetched
+from newswatch.models import Extracted, FeedEntry, Fetched, PageText
 from newswatch.store import articles, session
-from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, Match, Source
 from newswatch.triage import triage
 
@@ -74,8 +73,8 @@ def broken_store(monkeypatch, source: str) -> None:
     """Make storing `source`'s articles raise, as a bug or a surprise of the store would."""
     add_new = articles.add_new
 
-    def failing(current, source_id, entries, now):
-        ids = add_new(current, source_id, entries, now)  # stored, then undone with the transaction
+    def failing(current, source_id, new, now):
+        ids = add_new(current, source_id, new, now)  # stored, then undone with the transaction
         if current.get(Source, source_id).name == source:
             raise ValueError("a value the store refuses")
         return ids

@@ -15,6 +15,7 @@ import alerts
 from newswatch import config as configuration
 from newswatch import notices, outbox
 from newswatch.contain import ItemFailure
+from newswatch.ingest import record_polls
 from newswatch.models import Failed, Fetched
 from newswatch.notices import report_health, report_quarantined
 from newswatch.store import articles, db, deliveries, session, sources
@@ -62,7 +63,7 @@ def with_channels(config, *names: str):
 
 def poll(config, now, failing: set[str]) -> None:
     with session(config.database) as current:
-        sources.record(current, [Failed(n, "http", "fetch: 500 server error") if n in failing
+        record_polls(current, [Failed(n, "http", "fetch: 500 server error") if n in failing
                                  else Fetched(n, []) for n in ("a", "b")], now)
 
 

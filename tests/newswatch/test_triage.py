@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from newswatch.config.schema import Config
-from newswatch.models import Extracted, FeedEntry
+from newswatch.ingest import add_entries
+from newswatch.models import Extracted, FeedEntry, PageText
 from newswatch.store import articles, session, sources
-from newswatch.store.articles import PageText
 from newswatch.store.tables import Article, ArticleKey, Delivery, Match
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
@@ -41,7 +41,7 @@ def arrive(config: Config, source: str, article: tuple[str, str], at: datetime,
         source_id = sources.ids_by_name(current)[source]
         entry = FeedEntry(source=source, url=f"https://{source}.example/{at:%H%M}", guid=None, title=title,
                           summary="", published=at)
-        (article_id,) = articles.add_new(current, source_id, [entry], at)
+        (article_id,) = add_entries(current, source_id, [entry], at)
         articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en"), None, fingerprint,
                                                  text_hash(text) if fingerprint else None)])
     settle(config, build_index(config), [article_id], at)
@@ -140,11 +140,11 @@ def test_items_sharing_one_link_are_each_an_article_read_from_the_feed_and_alert
     with session(config.database) as current:
         sources.sync(current, config.sources)
         source_id = sources.ids_by_name(current)["duvar"]
-        first = articles.add_new(current, source_id, live_blog(*LIVE_BLOG[:2]), NOW)
+        first = add_entries(current, source_id, live_blog(*LIVE_BLOG[:2]), NOW)
         assert articles.pending(current, "fetched", 10) == []  # no page: the shared one is not theirs
     triage(config, NOW)
     with session(config.database) as current:
-        again = articles.add_new(current, source_id, live_blog(*LIVE_BLOG), NOW + timedelta(minutes=10))
+        again = add_entries(current, source_id, live_blog(*LIVE_BLOG), NOW + timedelta(minutes=10))
         stored = current.exec(select(Article).order_by(Article.id)).all()
     assert len(first) == 2 and len(again) == 1
     assert [a.url for a in stored] == [f"https://duvar.example/live#{guid}" for guid, _, _ in LIVE_BLOG]
@@ -167,7 +167,7 @@ def declaring(config: Config, url: str, article: tuple[str, str], at: datetime, 
     with session(config.database) as current:
         sources.sync(current, config.sources)
         entry = FeedEntry("duvar", url, None, title, "", published=at)
-        (article_id,) = articles.add_new(current, sources.ids_by_name(current)["duvar"], [entry], at)
+        (article_id,) = add_entries(current, sources.ids_by_name(current)["duvar"], [entry], at)
         articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en", canonical_url=canonical),
                                                 None, None, text_hash(text))])
     settle(config, build_index(config), [article_id], at)

@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import select
 
 from newswatch import triage as triage_module
-from newswatch.models import Extracted, FeedEntry
+from newswatch.ingest import add_entries
+from newswatch.models import Extracted, FeedEntry, PageText
 from newswatch.store import articles, session, sources
-from newswatch.store.articles import QUARANTINE_AFTER, PageText
+from newswatch.store.articles import QUARANTINE_AFTER
 from newswatch.store.tables import Article, Match, Source
 from newswatch.triage import build_index, settle, triage
 from tests.newswatch.test_triage import NOW, configured
@@ -46,7 +47,7 @@ def stored(config, names: list[str]) -> list[int]:
             title, _ = TEXTS[name]
             entry = FeedEntry(source=source, url=f"https://{source}.example/{name}", guid=None, title=title,
                               summary="", published=NOW)
-            ids += articles.add_new(current, source_ids[source], [entry], NOW)
+            ids += add_entries(current, source_ids[source], [entry], NOW)
     return ids
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from newswatch.ingest import add_entries
 from newswatch.models import Alert, FeedEntry, Hit
 from newswatch.outbox import assembly
 from newswatch.config.schema import SourceConfig
-from newswatch.store import articles, deliveries, matches, session, sources
+from newswatch.store import deliveries, matches, session, sources
 from newswatch.store.tables import Article
 from tests.support.stories import assign
 
@@ -22,7 +23,7 @@ def story_of_three(database: str) -> None:
     with session(database) as current:
         sources.sync(current, [SourceConfig(name=n, url=f"https://{n}.example/rss") for n in SOURCES])
         ids = sources.ids_by_name(current)
-        added = [articles.add_new(current, ids[name], [FeedEntry(name, f"https://{name}.example/{n}", None,
+        added = [add_entries(current, ids[name], [FeedEntry(name, f"https://{name}.example/{n}", None,
                                                                  "Lavrov on Idlib", "Short summary.")], NOW)[0]
                  for n, name in enumerate(["duvar", "wire", "duvar", "post"])]
         story_id, _ = assign(current, current.get(Article, added[0]), ["url:a"], NOW)

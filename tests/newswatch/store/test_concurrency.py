@@ -12,9 +12,9 @@ import pytest
 import sqlalchemy as sa
 
 from newswatch.config.schema import SourceConfig
-from newswatch.models import Extracted, FeedEntry
+from newswatch.ingest import add_entries
+from newswatch.models import Extracted, FeedEntry, PageText
 from newswatch.store import articles, db, session, sources
-from newswatch.store.articles import PageText
 from tests.conftest import ROOT
 from tests.support.texts import distinct_text
 from tests.support.updates import FIRST, UPDATE
@@ -83,7 +83,7 @@ def workload(pg_database, tmp_path):
             for outlet in range(3):
                 entry = FeedEntry(f"outlet{outlet}", f"https://outlet{outlet}.example/{event}", None,
                                   f"Talks on crisis {event} continue", "")
-                (new,) = articles.add_new(current, ids[f"outlet{outlet}"], [entry], NOW)
+                (new,) = add_entries(current, ids[f"outlet{outlet}"], [entry], NOW)
                 articles.attach_text(current, [PageText(new, Extracted(text=story_text(event, outlet)))])
     return pg_database, _config(tmp_path, pg_database, outlets, "talks", "talks AND ceasefire")
 
@@ -116,7 +116,7 @@ def updates(pg_database, tmp_path):
         with session(pg_database) as current:
             entry = FeedEntry(f"outlet{outlet}", f"https://outlet{outlet}.example/{outlet}", None, article[0], "",
                               published=at)
-            (new,) = articles.add_new(current, ids[f"outlet{outlet}"], [entry], at)
+            (new,) = add_entries(current, ids[f"outlet{outlet}"], [entry], at)
             articles.attach_text(current, [PageText(new, Extracted(text=article[1], language="en"))])
 
     waiting(0, FIRST, NOW - timedelta(hours=10))

@@ -9,9 +9,9 @@ import pytest
 from sqlmodel import select
 
 from newswatch.config.schema import Config, SourceConfig
-from newswatch.models import Extracted, FeedEntry
+from newswatch.ingest import add_entries
+from newswatch.models import Extracted, FeedEntry, PageText
 from newswatch.store import articles, session, sources, stories
-from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article, Story
 from newswatch.triage import triage
@@ -37,7 +37,7 @@ def test_lookups_take_more_keys_than_one_statement_can_carry(database):
     with session(database) as current:
         many = squeezed(current) + 1
         source_id = seeded(current)
-        ids = articles.add_new(current, source_id, entries(None, None, None), NOW)
+        ids = add_entries(current, source_id, entries(None, None, None), NOW)
         absent = list(range(max(ids) + 1, max(ids) + many))
         assert [a.id for a in articles.claim(current, [*absent, *reversed(ids)], "fetched")] == sorted(ids)
         articles.attach_text(current, [PageText(i, Extracted(text=f"Idlib talks {i} in Moscow."), fingerprint=b"p")
@@ -62,7 +62,7 @@ def test_lookups_take_more_keys_than_one_statement_can_carry(database):
 def test_a_story_batch_at_the_calendars_ends_settles(database, edge):
     """`published ± the story window` raised OverflowError('date value out of range') for the batch."""
     with session(database) as current:
-        first, second = (current.get(Article, i) for i in articles.add_new(current, seeded(current),
+        first, second = (current.get(Article, i) for i in add_entries(current, seeded(current),
                                                                             entries(edge, edge), NOW))
         ledger = Ledger(current, [Pending(first, ["url:1"], ["k"], edge)], timedelta(hours=48))
         ledger.settle(Pending(first, ["url:1"], ["k"], edge), None, b"print")
@@ -79,7 +79,7 @@ def test_triage_settles_articles_dated_at_the_calendars_ends_with_the_rest_of_th
         "channels": {"log": {"type": "console"}},
         "watchlists": [{"name": "idlib", "query": "Idlib", "channels": ["log"]}]})
     with session(database) as current:
-        ids = articles.add_new(current, seeded(current), entries(YEAR_1, YEAR_9999, NOW), NOW)
+        ids = add_entries(current, seeded(current), entries(YEAR_1, YEAR_9999, NOW), NOW)
         articles.attach_text(current, [PageText(i, Extracted(text=f"Idlib talks resumed in Moscow ({i}).", title="t"))
                                        for i in ids])
     counts = triage(config, NOW)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 
 from newswatch.config.schema import SourceConfig
+from newswatch.ingest import add_entries
 from newswatch.models import FeedEntry
-from newswatch.store import articles, session, sources
+from newswatch.store import session, sources
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article, ArticleKey, Story
 
@@ -21,7 +22,7 @@ def new_articles(current, count: int, prefix: str = "a") -> list[Article]:
     sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss")])
     source_id = sources.ids_by_name(current)["duvar"]
     entries = [FeedEntry("duvar", f"https://d.example/{prefix}{n}", None, f"Title {prefix}{n}", "") for n in range(count)]
-    return [current.get(Article, i) for i in articles.add_new(current, source_id, entries, NOW)]
+    return [current.get(Article, i) for i in add_entries(current, source_id, entries, NOW)]
 
 
 def settle_all(current, batch: list[Pending], decide) -> dict[int, tuple[int, bool]]:

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from newswatch.config.schema import SourceConfig
+from newswatch.ingest import add_entries
 from newswatch.models import FeedEntry
-from newswatch.store import articles, session, sources
+from newswatch.store import session, sources
 from newswatch.store._sql import insert_all, insert_ignore, parameter_limit
 from newswatch.store.tables import ArticleKey, Source
 
@@ -23,7 +24,7 @@ def one_article(database: str) -> int:
     with session(database) as current:
         sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/rss")])
         source_id = sources.ids_by_name(current)["duvar"]
-        (article_id,) = articles.add_new(
+        (article_id,) = add_entries(
             current, source_id, [FeedEntry("duvar", "https://d.example/a", None, "Idlib", "")],
             datetime(2020, 2, 24, tzinfo=UTC))
     return article_id

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from newswatch.config.schema import SourceConfig
-from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified
 from newswatch import polling
+from newswatch.config.schema import SourceConfig
+from newswatch.ingest import add_entries, record_polls
+from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified, PageText
 from newswatch.store import articles, deliveries, matches, reading, session, sources
-from newswatch.store.articles import PageText
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article, Delivery, Source, Story, StoryKey
 from tests.support.stories import assign
@@ -37,7 +37,7 @@ def alert(current, story_id: int, article_id: int, channels: list[str]) -> int |
 def one_pending_slack_alert(database: str) -> None:
     source_id = seeded(database)
     with session(database) as current:
-        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
+        (article_id,) = add_entries(current, source_id, [entry("https://d.example/a")], NOW)
         story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], NOW)
         alert(current, story_id, article_id, ["slack"])
 
@@ -51,10 +51,10 @@ def seeded(database: str) -> int:
 def test_only_new_entries_get_in_whatever_the_tracking_parameters(database):
     source_id = seeded(database)
     with session(database) as current:
-        first = articles.add_new(current, source_id, [entry("https://d.example/a?utm_source=rss", "g1"),
+        first = add_entries(current, source_id, [entry("https://d.example/a?utm_source=rss", "g1"),
                                                       entry("https://d.example/b", "g2")], NOW)
     with session(database) as current:
-        again = articles.add_new(current, source_id, [
+        again = add_entries(current, source_id, [
             entry("https://d.example/a#top"),  # same URL after canonicalisation
             entry("https://d.example/b-renamed", "g2"),  # same GUID, new URL
             entry("https://d.example/c", "g3")], NOW)
@@ -64,7 +64,7 @@ def test_only_new_entries_get_in_whatever_the_tracking_parameters(database):
 def test_links_that_are_no_valid_urls_are_kept_as_written_beside_the_others(database):
     source_id = seeded(database)
     with session(database) as current:
-        ids = articles.add_new(current, source_id, [entry("http://d.example:abc/a"), entry("http://[::1]:8080/b"),
+        ids = add_entries(current, source_id, [entry("http://d.example:abc/a"), entry("http://[::1]:8080/b"),
                                                     entry("https://d.example/c")], NOW)
         articles.attach_text(current, [PageText(ids[-1], Extracted(text="About Idlib.",
                                                                     canonical_url="http://[::1/c"))])
@@ -77,7 +77,7 @@ def test_links_that_are_no_valid_urls_are_kept_as_written_beside_the_others(data
 def test_a_page_that_fails_falls_back_to_the_summary_and_says_so(database):
     source_id = seeded(database)
     with session(database) as current:
-        ok, bad = articles.add_new(current, source_id, [entry("https://d.example/a"), entry("https://d.example/b")], NOW)
+        ok, bad = add_entries(current, source_id, [entry("https://d.example/a"), entry("https://d.example/b")], NOW)
         articles.attach_text(current, [
             PageText(ok, Extracted(text="Full text about Idlib.", canonical_url="https://d.example/a?utm_medium=x")),
             PageText(bad, None, "fetch: 404 not found")])
@@ -91,7 +91,7 @@ def test_a_page_that_fails_falls_back_to_the_summary_and_says_so(database):
 def test_articles_sharing_a_key_share_a_story(database):
     source_id = seeded(database)
     with session(database) as current:
-        ids = articles.add_new(current, source_id, [entry(f"https://d.example/{n}") for n in "abc"], NOW)
+        ids = add_entries(current, source_id, [entry(f"https://d.example/{n}") for n in "abc"], NOW)
         rows = [current.get(Article, i) for i in ids]
         first = assign(current, rows[0], ["url:a", "text:1"], NOW)
         second = assign(current, rows[1], ["url:b", "text:1"], NOW)
@@ -105,7 +105,7 @@ def test_articles_sharing_a_key_share_a_story(database):
 def test_a_story_matches_a_watchlist_once_and_enqueues_one_delivery_per_channel(database):
     source_id = seeded(database)
     with session(database) as current:
-        (article_id,) = articles.add_new(current, source_id, [entry("https://d.example/a")], NOW)
+        (article_id,) = add_entries(current, source_id, [entry("https://d.example/a")], NOW)
         story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], NOW)
         first = alert(current, story_id, article_id, ["slack", "log", "slack"])
         again = alert(current, story_id, article_id, ["slack", "log"])
@@ -166,33 +166,33 @@ def test_source_health_backs_off_and_recovers(database):
     failure = Failed("duvar", "http", "fetch: 500 server error", status=500)
     with session(database) as current:
         assert [r.name for r in sources.due(current, NOW, names)] == ["duvar"]
-        sources.record(current, [failure], NOW)
-        sources.record(current, [failure], NOW)
+        record_polls(current, [failure], NOW)
+        record_polls(current, [failure], NOW)
         row = current.exec(select(Source)).one()
         assert (row.consecutive_failures, row.last_error) == (2, "fetch: 500 server error")
         assert row.next_check_at == NOW + timedelta(minutes=2)
         assert sources.due(current, NOW, names) == []
         later = NOW + timedelta(minutes=3)
-        sources.record(current, [Fetched("duvar", [], etag='"v1"', last_modified="Mon, 24 Feb 2020")], later)
+        record_polls(current, [Fetched("duvar", [], etag='"v1"', last_modified="Mon, 24 Feb 2020")], later)
         row = current.exec(select(Source)).one()
         assert (row.consecutive_failures, row.last_error, row.etag, row.last_success_at) == (0, None, '"v1"', later)
         assert sources.due(current, later, names)[0].etag == '"v1"'
-        sources.record(current, [NotModified("duvar")], later)
-        sources.record(current, [Failed("duvar", "gone", "fetch: 410 gone", status=410)], later)
+        record_polls(current, [NotModified("duvar")], later)
+        record_polls(current, [Failed("duvar", "gone", "fetch: 410 gone", status=410)], later)
         assert sources.due(current, later + timedelta(days=30), names) == []
 
 
 def test_a_caching_hint_beyond_any_date_waits_the_longest_poll_interval(database):
     seeded(database)
     with session(database) as current:
-        sources.record(current, [Fetched("duvar", [], ttl_seconds=10**20)], NOW)
+        record_polls(current, [Fetched("duvar", [], ttl_seconds=10**20)], NOW)
         assert current.exec(select(Source)).one().next_check_at == NOW + polling.MAX_TTL
 
 
 def test_a_changed_url_starts_the_source_afresh(database):
     seeded(database)
     with session(database) as current:
-        sources.record(current, [Failed("duvar", "gone", "fetch: 410 gone")], NOW)
+        record_polls(current, [Failed("duvar", "gone", "fetch: 410 gone")], NOW)
         sources.sync(current, [SourceConfig(name="duvar", url="https://duvar.example/new-rss")])
         (due,) = sources.due(current, NOW, ["duvar"])
     assert due.url == "https://duvar.example/new-rss" and due.etag is None
@@ -203,7 +203,7 @@ def test_a_story_started_on_a_key_another_worker_claimed_gives_way_to_that_story
     source_id = seeded(database)
     with session(database) as current:
         first, second = (current.get(Article, i) for i in
-                         articles.add_new(current, source_id, [entry(f"https://d.example/{n}") for n in "ab"], NOW))
+                         add_entries(current, source_id, [entry(f"https://d.example/{n}") for n in "ab"], NOW))
         mine = Pending(second, ["url:b", "text:1"], [], NOW)
         late = Ledger(current, [mine], timedelta(hours=48))
         theirs_id, _ = assign(current, first, ["url:a", "text:1"], NOW)
@@ -217,7 +217,7 @@ def test_a_story_started_on_a_key_another_worker_claimed_gives_way_to_that_story
 def test_a_reading_session_does_not_wait_for_a_writer_and_keeps_what_it_read(database):
     source_id = seeded(database)
     with session(database) as writer:  # holds the write lock until the block ends
-        articles.add_new(writer, source_id, [entry("https://d.example/a")], NOW)
+        add_entries(writer, source_id, [entry("https://d.example/a")], NOW)
         writer.flush()
         started = time.monotonic()
         with reading(database) as reader:
