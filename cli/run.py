@@ -98,7 +98,7 @@ class Teardown:
 
 
 def _run_cycle(config_path: Path) -> dict | None:
-    from flows.runtime import foreground_run, prefect_defaults
+    from flows.runtime import foreground_run, prefect_defaults, quiet_shutdown
 
     # on a terminal: live progress bars instead of Prefect's per-task log lines; in a service or
     # CI: no bars, only the summary line
@@ -108,6 +108,7 @@ def _run_cycle(config_path: Path) -> dict | None:
 
     with _live_progress(), foreground_run():
         state = monitor(str(config_path.resolve()), return_state=True)
+    quiet_shutdown()
     if not state.is_completed():
         err.print(f"[red]cycle failed[/red]: {state.message}")
         return None
