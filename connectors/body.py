@@ -10,6 +10,9 @@ Rules:
   deflate` (ACCEPT_ENCODING) and refuse any other content-coding.
 - Past `_RATIO_FLOOR` decoded bytes, a body that expands over `_MAX_RATIO` times its compressed
   size is refused as a decompression bomb (real feeds and pages compress 3-15x).
+- A body that is itself a gzip file (a sitemap.xml.gz served as application/gzip, no
+  Content-Encoding) is inflated by `gunzip` under the same cap and bomb guard; a corrupt one is
+  FetchError("parse").
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import httpx
 
 from connectors.errors import FetchError
 
-__all__ = ["ACCEPT_ENCODING", "read_body"]
+__all__ = ["ACCEPT_ENCODING", "GZIP_MAGIC", "gunzip", "read_body"]
 
 ACCEPT_ENCODING = "gzip, deflate"
+GZIP_MAGIC = b"\x1f\x8b"
 _RAW_CHUNK = 16_384
 _PIECE = 262_144
 _MAX_RATIO = 100
@@ -40,13 +44,33 @@ async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
     async for chunk in response.aiter_raw(_RAW_CHUNK):
         raw += len(chunk)
         for piece in decoder(chunk) if decoder else (chunk,):
-            size += len(piece)
-            if size > max_bytes:
-                raise _too_large(f"body is over the {max_bytes:,}-byte limit")
-            if decoder and size > _RATIO_FLOOR and size > _MAX_RATIO * raw:
-                raise _too_large(f"body expands over {_MAX_RATIO}x when decompressed (a bomb?)")
+            size = _checked(size + len(piece), raw, max_bytes, decoder is not None)
             parts.append(piece)
     return b"".join(parts)
+
+
+def gunzip(data: bytes, max_bytes: int) -> bytes:
+    """The content of a gzip file, under the same cap and bomb guard as a gzip'd body."""
+    inflater = _Inflater(gzip=True)
+    parts: list[bytes] = []
+    size = 0
+    try:
+        for start in range(0, len(data), _RAW_CHUNK):
+            for piece in inflater(data[start:start + _RAW_CHUNK]):
+                size = _checked(size + len(piece), start + _RAW_CHUNK, max_bytes, True)
+                parts.append(piece)
+    except zlib.error as exc:
+        raise FetchError("parse", f"parse: a corrupt gzip file ({exc})") from None
+    return b"".join(parts)
+
+
+def _checked(size: int, raw: int, max_bytes: int, decoded: bool) -> int:
+    """`size` decoded bytes so far, or FetchError("too_large") past the cap or the bomb ratio."""
+    if size > max_bytes:
+        raise _too_large(f"body is over the {max_bytes:,}-byte limit")
+    if decoded and size > _RATIO_FLOOR and size > _MAX_RATIO * raw:
+        raise _too_large(f"body expands over {_MAX_RATIO}x when decompressed (a bomb?)")
+    return size
 
 
 def _decoder(encoding: str):  # noqa: ANN202 - a generator function or None

@@ -14,12 +14,13 @@ Rules, in the order a request meets them:
    many fails with kind "redirects". Every hop is first checked as a URL (connectors.targets:
    port, host, length, credentials; before any DNS query) and then passes the address guard
    (connectors.addresses).
-4. Conditional GET: If-None-Match / If-Modified-Since from the SourceRequest; 304 → NotModified;
-   the new ETag / Last-Modified come back in Fetched. Both ways, a validator that is not short
-   printable ASCII (newswatch.bounds.plausible_validator) is dropped: httpx cannot send one back
-   (UnicodeEncodeError), so a feed whose ETag held "é" failed every cycle after its first.
-5. Feeds are parsed where `parse_in` says: an executor (the cycle's process pool, so that parsing
-   hundreds of changed feeds does not hold up this event loop), or here when it gives none.
+4. A source's poll (connectors.sources): conditional GET (If-None-Match / If-Modified-Since;
+   304 → NotModified; a validator that is not short printable ASCII is dropped both ways: httpx
+   cannot send one back, so a feed whose ETag held "é" failed every cycle after its first), then
+   its feed, or its sitemap and the index's children, read.
+5. Feeds and sitemaps are parsed where `parse_in` says: an executor (the cycle's process pool, so
+   that parsing hundreds of changed feeds does not hold up this event loop), or here when it
+   gives none.
 6. Status and exception → error kind: connectors.errors (the one table). Bodies: connectors.body
    (size cap and bomb guard). Caching hints → ttl_seconds: connectors.freshness.
 7. Pages: only text/html and application/xhtml+xml bodies are returned (a body without a
@@ -42,23 +43,20 @@ import re
 import ssl
 import threading
 from collections.abc import Callable, Collection, Iterable
-from concurrent.futures import BrokenExecutor, Executor
+from concurrent.futures import Executor
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import httpx
 
 from connectors.addresses import AddressPolicy
 from connectors.body import ACCEPT_ENCODING, read_body
-from connectors.errors import FeedParseError, FetchError, classify
-from connectors.feeds import ParsedFeed, parse_document
-from connectors.freshness import ttl_seconds
+from connectors.errors import FetchError, classify
+from connectors.sources import poll_source
 from connectors.targets import check_target
 from connectors.transport import transport
-from newswatch.bounds import plausible_validator
 from newswatch.config.schema import DEFAULTS, FetchSettings
 from newswatch.contain import ItemFailure, contain, contain_async
-from newswatch.models import Failed, Fetched, FetchResult, NotModified, Page, SourceRequest
+from newswatch.models import Failed, FetchResult, Page, SourceRequest
 
 __all__ = ["fetch_feeds", "fetch_feeds_sync", "fetch_pages", "fetch_pages_sync"]
 
@@ -67,10 +65,6 @@ log = logging.getLogger(__name__)
 _POOL = (16, 32)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _HTML = ("text/html", "application/xhtml+xml")
-_FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-)
 _PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 _MEDIA_TYPE = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+/[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 
@@ -83,10 +77,11 @@ async def fetch_feeds(
 
     `parse_in()`, asked at each feed that arrived, may name the executor to parse it in."""
     async def fetch(request: SourceRequest) -> FetchResult:
-        result = await contain_async("fetch", request.name, _fetch_feed(fetcher, request, parse_in))
+        result = await contain_async("fetch", request.name,
+                                     poll_source(fetcher.get, request, parse_in, settings.max_bytes))
         if isinstance(result, ItemFailure):
-            return _logged(request.url, Failed(request.name, "unexpected", result.describe()))
-        return result
+            result = Failed(request.name, "unexpected", result.describe())
+        return _logged(request.url, result)
 
     async with _Fetcher(settings, trusted_hosts) as fetcher:
         return list(await asyncio.gather(*(fetch(r) for r in requests)))
@@ -128,42 +123,6 @@ def fetch_pages_sync(
 ) -> list[Page]:
     """`fetch_pages` for synchronous callers (Prefect sync tasks)."""
     return asyncio.run(fetch_pages(settings, urls, trusted_hosts=trusted_hosts, on_page=on_page))
-
-
-async def _fetch_feed(fetcher: _Fetcher, request: SourceRequest,
-                      parse_in: Callable[[], Executor | None] | None) -> FetchResult:
-    headers = {"Accept": _FEED_ACCEPT}
-    if etag := plausible_validator(request.etag):
-        headers["If-None-Match"] = etag
-    if last_modified := plausible_validator(request.last_modified):
-        headers["If-Modified-Since"] = last_modified
-    try:
-        got = await fetcher.get(request.url, headers)
-    except FetchError as error:
-        return _logged(request.url, error.as_failed(request.name))
-    if got.status == 304:
-        return _logged(request.url, NotModified(request.name))
-    try:
-        feed = await _parse(parse_in, request.name, got.body or b"", got.url, got.content_type)
-    except FeedParseError as exc:
-        return _logged(request.url, Failed(request.name, "parse", str(exc), status=got.status))
-    ttl = ttl_seconds(got.headers, feed.ttl, datetime.now(timezone.utc))
-    return _logged(request.url, Fetched(
-        request.name, feed.entries, etag=plausible_validator(got.headers.get("etag")),
-        last_modified=plausible_validator(got.headers.get("last-modified")), status=got.status, final_url=got.url,
-        ttl_seconds=ttl,
-    ))
-
-
-async def _parse(parse_in: Callable[[], Executor | None] | None, *args) -> ParsedFeed:
-    """`parse_document(*args)` in the executor `parse_in` names, else here."""
-    executor = parse_in() if parse_in is not None else None
-    if executor is not None:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(executor, parse_document, *args)
-        except BrokenExecutor:
-            log.warning("the parsing pool broke; parsing here")
-    return parse_document(*args)
 
 
 async def _fetch_page(fetcher: _Fetcher, url: str) -> Page:

@@ -4,6 +4,8 @@ What a poll changes in its source is newswatch.polling's decision (`record_polls
 are articles and under which address newswatch.entries' (`add_entries`); the store writes both.
 
 Rules:
+- a source's configured `type` (feed or sitemap) goes with its request (`plan`); what a poll read
+  but could not use (a broken child sitemap: `Fetched.notes`) is one line of the counts' errors;
 - an entry older than its source's `max_age` (off by default) is skipped, so a source seen for the
   first time alerts on everything its feed holds now, whatever the dates;
 - what marks a feed as seen (its new ETag and Last-Modified, its next poll) is committed in the
@@ -17,7 +19,7 @@ Rules:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -54,7 +56,8 @@ def plan(config: Config, now: datetime):
     with session(config.database) as current:
         sources.sync(current, config.sources)
         enabled = [s.name for s in config.sources if s.enabled]
-        return sources.due(current, now, enabled)
+        return [replace(request, kind=config.source(request.name).type)
+                for request in sources.due(current, now, enabled)]
 
 
 def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestCounts:
@@ -76,6 +79,7 @@ def ingest(config: Config, results: list[FetchResult], now: datetime) -> IngestC
                 continue
             new, left_out = stored
             counts.new_articles += new
+            counts.errors += [f"{result.source}: {note}" for note in result.notes]
             if left_out:
                 counts.errors.append(f"{result.source}: {left_out} of its entries left out: a link longer than "
                                      f"the {articles.URL_LENGTH:,} characters the store keeps")

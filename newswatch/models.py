@@ -60,6 +60,7 @@ class SourceRequest:
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    kind: Literal["feed", "sitemap"] = "feed"  # the config's `type`; a sitemap is also detected by its root
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class Fetched:
     status: int = 200
     final_url: str | None = None
     ttl_seconds: int | None = None  # RSS <ttl>, Cache-Control max-age, Expires: poll no sooner
+    notes: tuple[str, ...] = ()  # what the poll could not read though it succeeded: a broken child sitemap
 
 
 @dataclass(frozen=True)

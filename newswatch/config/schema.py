@@ -45,6 +45,9 @@ DEFAULTS = {
     "max_redirects": 5,
     "backoff_cap": timedelta(hours=12),  # a failing source is retried at least this often
     "delivery_attempts": 8,  # then a delivery is dead
+    "sitemap_children": 3,  # child sitemaps of an index read per poll, the most recent by lastmod
+    "sitemap_entries": 1000,  # articles taken from one sitemap per poll (a news sitemap holds 1,000)
+    "sitemap_recent": timedelta(days=2),  # a plain sitemap's URLs modified within this are articles
 }
 
 _NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -100,6 +103,7 @@ class SourceConfig(_Model):
     enabled: bool = True
     max_age: Duration | None = None  # ignore items older than this; off by default
     category: str | None = Field(None, max_length=500)  # folders of an imported OPML, "News/Turkey"
+    type: Literal["feed", "sitemap"] = "feed"  # a <urlset>/<sitemapindex> answer is read as a sitemap anyway
 
 
 class FollowUpSettings(_Model):

@@ -118,3 +118,18 @@ def test_validators_are_committed_with_the_articles_they_cover(database, monkeyp
         ingest(config, [Fetched("duvar", many_entries(3), etag='"v1"')], NOW)
     with session(config.database) as current:
         assert current.exec(select(Source.etag)).one() is None
+
+
+def test_a_sitemap_source_is_planned_as_one_and_what_it_could_not_read_is_reported(database):
+    config = Config.model_validate({
+        "database": database,
+        "sources": [{"name": "daily", "url": "https://daily.example/sitemap.xml", "type": "sitemap"},
+                    {"name": "duvar", "url": "https://duvar.example/rss"}],
+        "channels": {"log": {"type": "console"}},
+        "watchlists": [{"name": "idlib", "query": "Idlib", "channels": ["log"]}]})
+    assert {(r.name, r.kind) for r in plan(config, NOW)} == {("daily", "sitemap"), ("duvar", "feed")}
+    old = datetime(2019, 1, 1, tzinfo=UTC)  # a source seen for the first time: its entries, whatever their date
+    entries = [FeedEntry("daily", "https://daily.example/idlib", None, "Idlib talks resume", "", old)]
+    note = "sitemap https://daily.example/2024.xml: fetch: 404 not found"
+    counts = ingest(config, [Fetched("daily", entries, notes=(note,))], NOW)
+    assert (counts.new_articles, counts.errors) == (1, [f"daily: {note}"])
