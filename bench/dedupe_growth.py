@@ -33,11 +33,12 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from newswatch.config import Config
+from newswatch.matching import watch_index
 from newswatch.store import db, session, stories
 from newswatch.store.tables import Article, ArticleKey, Source, Story, StoryKey
 from newswatch.stories import similarity, text_hash
 from newswatch.stories.settlement import settle_stories
-from newswatch.triage import build_index, settle
+from newswatch.triage import settle
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 RECENT = 2_000
@@ -111,7 +112,7 @@ def measure(url: str, new_articles, prune: bool, batch: int) -> dict:
     # every other article is timed (half copies, half new events), the rest measured for memory
     timed, traced = list(zip(texts[0::2], fingerprints[0::2])), list(zip(texts[1::2], fingerprints[1::2]))
     if batch > 1:  # triage.settle as the pipeline runs it, the fingerprints stored with the text
-        index = build_index(config)
+        index = watch_index(config.watchlists, config.aliases)
 
         def joined_of(chunk):
             return len(chunk) - settle(config, index, [article_id for article_id, _ in chunk], NOW).new_stories

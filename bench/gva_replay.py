@@ -295,10 +295,10 @@ def read_store(config_path: Path) -> tuple[dict[str, Stored], int, list[str]]:
     from newswatch.models import Document
     from newswatch.store import reading
     from newswatch.store.tables import Article, Delivery, Source, Story
-    from newswatch.triage import build_index
+    from newswatch.matching import watch_index
 
     loaded = configuration.load(str(config_path))
-    index, database = build_index(loaded), loaded.database
+    index, database = watch_index(loaded.watchlists, loaded.aliases), loaded.database
     found: dict[str, Stored] = {}
     with reading(database) as current:
         for article, source in current.exec(select(Article, Source.name).join(Source)):

@@ -19,9 +19,10 @@ def match(files: list[Path] = typer.Argument(..., help="HTML or text files."),
     """Print, per file, the watchlists it matches, as one JSON line."""
     use(config)
     from newswatch.documents import read_document
-    from newswatch.triage import build_index
+    from newswatch.matching import watch_index
 
-    index = build_index(load())
+    loaded = load()
+    index = watch_index(loaded.watchlists, loaded.aliases)
     failed = False
     for file in files:
         try:

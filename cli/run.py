@@ -62,10 +62,10 @@ def _expects_pages(config: Config) -> bool:
         return False
     from sqlalchemy.exc import SQLAlchemyError
 
-    from newswatch.store import cycles, reading
+    from newswatch.store import cycles, read_only
 
     try:
-        with reading(config.database) as current:
+        with read_only(config.database) as current:
             last = cycles.recent(current, 1)
     except (SQLAlchemyError, OSError):  # a new store (the first cycle), or one the cycle will report on
         return True

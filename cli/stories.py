@@ -78,12 +78,12 @@ def stories_command(since: timedelta = typer.Option("2d", parser=parse_duration,
                     config: Path | None = ConfigOption) -> None:
     """Stories updated lately, newest first: their reports and why each joined its story."""
     use(config)
-    from newswatch.store import reading, stories, upgrade
+    from newswatch.store import read_only, stories, upgrade
     from newswatch.store.tables import utcnow
 
     loaded = load()
     upgrade(loaded.database)
-    with reading(loaded.database) as current:
+    with read_only(loaded.database) as current:
         # a watchlist no longer configured still has its alerts in the store
         known = {w.name for w in loaded.watchlists} | stories.alerted_watchlists(current)
         if watchlist is not None and watchlist not in known:

@@ -33,10 +33,10 @@ from newswatch import config as configuration
 from newswatch.config import DEFAULTS
 from newswatch.contain import contain
 from newswatch.ingest import plan
+from newswatch.matching import watch_index
 from newswatch.notices import report_quarantined
 from newswatch.store import upgrade
 from newswatch.store.tables import utcnow
-from newswatch.triage import build_index
 
 __all__ = ["monitor"]
 
@@ -50,7 +50,7 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     due = in_shard(plan(config, now), shard, shards)  # prefect.yaml: deployment k of n
     progress.advance("feeds", 0, total=len(due))
     forgetting = forget_keys.submit(quote(config), now)
-    index = build_index(config)
+    index = watch_index(config.watchlists, config.aliases)
     with CycleWork(config, index, clock=utcnow) as work:
         size = DEFAULTS["feed_batch_size"]
         polled = [(batch, fetch_sources.submit(quote(config), quote(batch), quote(work)))

@@ -31,7 +31,7 @@ from newswatch.contain import failure_of
 from newswatch.derive import language_of, source_language
 from newswatch.models import Page, PageText
 from newswatch.reading import ReadFailure, Reading, read_safely
-from newswatch.store import articles, reading, sources
+from newswatch.store import articles, read_only, sources
 
 __all__ = ["PageCounts", "PageJob", "read_pending", "shard_source_ids"]
 
@@ -83,7 +83,7 @@ def shard_source_ids(config: Config, shard: int, shards: int) -> frozenset[int] 
     """The ids of the sources shard `shard` of `shards` polls, whose pages it reads; None: one shard, all."""
     if shards == 1:
         return None
-    with reading(config.database) as current:
+    with read_only(config.database) as current:
         ids = sources.ids_by_name(current)
     return frozenset(ids[s.name] for s in in_shard(config.sources, shard, shards) if s.name in ids)
 
@@ -124,7 +124,7 @@ def _pending_pages(config: Config, ingesting: Ingesting, source_ids: frozenset[i
     size, after = DEFAULTS["page_batch_size"], 0
     while True:
         stored, complete = ingesting.progress()  # before the query: what it is sure to see
-        with reading(config.database) as current:
+        with read_only(config.database) as current:
             waiting = articles.pending(current, "fetched", size, after=after, source_ids=source_ids)
             names = {number: name for name, number in sources.ids_by_name(current).items()}
         if len(waiting) < size and not complete:

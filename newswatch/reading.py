@@ -16,7 +16,7 @@ from newswatch.extract import extract
 from newswatch.matching import WatchIndex
 from newswatch.models import Extracted, Hit
 
-__all__ = ["ReadFailure", "Reading", "in_process", "read", "read_all", "read_safely"]
+__all__ = ["ReadFailure", "Reading", "read", "read_all", "read_safely"]
 
 
 @dataclass(frozen=True)
@@ -36,23 +36,13 @@ class ReadFailure:
     error: str
 
 
-# The watch index of a process that reads pages for a cycle (a pool initializer gives it once).
-_INDEX: list[WatchIndex] = []
-
-
-def in_process(index: WatchIndex | None) -> None:
-    """Pool initializer: match every page read in this process against `index` (None: not here)."""
-    _INDEX[:] = [index] if index is not None else []
-
-
 def read(body: bytes, url: str, title: str, language: str | None, metadata: bool = True,
          source: str | None = None, index: WatchIndex | None = None) -> Reading | None:
     """The reading of a page fetched from `url`, or None when it holds no article text.
 
     metadata=False: the feed gave title, author and date, so the page is not searched for them.
-    index: the watchlists to match the page against (default: the one `in_process` gave, if any).
+    index: the watchlists to match the page against (None: not matched here).
     """
-    index = index if index is not None else (_INDEX[0] if _INDEX else None)
     found = extract(body, url, metadata)
     if found is None:
         return None

@@ -41,7 +41,7 @@ from newswatch.store import articles, db, matches, session, sources, stories
 from newswatch.store.tables import Article
 from newswatch.stories import settlement, similarity, updates
 
-__all__ = ["TriageCounts", "build_index", "forget_old_keys", "in_process", "settle", "settle_in_process", "triage"]
+__all__ = ["TriageCounts", "forget_old_keys", "settle", "triage"]
 
 
 @dataclass
@@ -60,11 +60,6 @@ class TriageCounts:
         self.quarantined += other.quarantined
 
 
-def build_index(config: Config) -> WatchIndex:
-    """The watch index of the configured watchlists."""
-    return watch_index(config.watchlists, config.aliases)
-
-
 def forget_old_keys(config: Config, now: datetime) -> int:
     """`newswatch.stories.settle.forget_old_keys` in a transaction of its own."""
     with session(config.database) as current:
@@ -75,7 +70,7 @@ def triage(config: Config, now: datetime, batch: int = 200, index: WatchIndex | 
            cycle_start: datetime | None = None) -> TriageCounts:
     """Triage every `extracted` article still waiting; the cycle's sweep after extraction (an
     article that failed since `cycle_start` waits for the next cycle: one try, one count, a cycle)."""
-    index, counts, after = index or build_index(config), TriageCounts(), 0
+    index, counts, after = index or watch_index(config.watchlists, config.aliases), TriageCounts(), 0
     while True:
         with session(config.database) as current:
             pending = [a.id for a in articles.pending(current, "extracted", batch, after=after,
@@ -163,21 +158,6 @@ def _derived(config: Config, index: WatchIndex, article: Article, source: str,
                      article.url, source, index)
     article.fingerprint = derived.fingerprint
     return settlement.decoded(derived.fingerprint), derived.hits
-
-
-# A process that only settles batches (flows/monitor.py starts one a cycle) gets the config and the
-# index once, as a pool initializer, not with every batch: an index of many watchlists is large.
-_PROCESS: dict[str, object] = {}
-
-
-def in_process(config: Config, index: WatchIndex) -> None:
-    """Pool initializer: what `settle_in_process` settles with."""
-    _PROCESS.update(config=config, index=index)
-
-
-def settle_in_process(article_ids: list[int], now: datetime, texts: Sequence[PageText] = ()) -> TriageCounts:
-    """`settle` with the config and index `in_process` gave this process."""
-    return settle(_PROCESS["config"], _PROCESS["index"], article_ids, now, texts)
 
 
 def _match(current, config: Config, article: Article, article_print: similarity.Fingerprint,

@@ -1,5 +1,5 @@
 """Persist and query state; the only place with SQL and sessions. Uniqueness lives here."""
 
-from newswatch.store.db import engine, is_postgres, reading, session, upgrade
+from newswatch.store.db import engine, is_postgres, read_only, session, upgrade
 
-__all__ = ["engine", "is_postgres", "reading", "session", "upgrade"]
+__all__ = ["engine", "is_postgres", "read_only", "session", "upgrade"]

@@ -18,11 +18,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 
-__all__ = ["connection_lost", "engine", "is_postgres", "reading", "redo_on_crash", "session", "upgrade"]
+__all__ = ["connection_lost", "engine", "is_postgres", "read_only", "redo_on_crash", "session", "upgrade"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration's revision (tests/newswatch/store/test_migrations.py holds it to Alembic's head).
-HEAD = "0008"
+HEAD = "0009"
 
 
 def normalise_url(url: str) -> str:
@@ -78,8 +78,8 @@ def _connect_through_restarts(dialect, _record, cargs, cparams):
 def _sqlite_begin(connection) -> None:
     # a writer takes the write lock up front (no deadlock upgrading a read lock); a reader never
     # waits for it: WAL lets it read while another process writes
-    reading = connection.get_execution_options().get("read_only", False)
-    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    read_only = connection.get_execution_options().get("read_only", False)
+    connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -118,7 +118,7 @@ def session(url: str) -> Iterator[Session]:
 
 
 @contextmanager
-def reading(url: str) -> Iterator[Session]:
+def read_only(url: str) -> Iterator[Session]:
     """A session that only reads: on SQLite it does not wait while another process writes."""
     with Session(engine(url).execution_options(read_only=True)) as current:
         yield current  # closing ends the transaction and keeps what was read, unlike a rollback

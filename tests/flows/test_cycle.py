@@ -16,9 +16,10 @@ from flows.pages import _pending_pages
 from flows.processes import POOL_THRESHOLD
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
+from newswatch.matching import watch_index
 from newswatch.models import Failed, FeedEntry, Fetched, PageText, SourceRequest
 from newswatch.store import db, session, sources
-from newswatch.triage import TriageCounts, build_index
+from newswatch.triage import TriageCounts
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
 SIZE = DEFAULTS["page_batch_size"]
@@ -109,7 +110,7 @@ def threads(workers: int, initializer, initargs: tuple) -> SlowTriage:
 
 def test_batches_go_to_triage_without_waiting_until_the_backlog_is_full(config):
     handed = []
-    with CycleWork(config, build_index(config), processes=threads) as work:
+    with CycleWork(config, watch_index(config.watchlists, config.aliases), processes=threads) as work:
         assert work.readers(POOL_THRESHOLD) is not None  # the cycle has readers: triage has a process
 
         def hand(batches: int) -> None:
@@ -131,14 +132,14 @@ def test_batches_go_to_triage_without_waiting_until_the_backlog_is_full(config):
 
 
 def test_without_readers_a_batch_settles_in_the_thread_that_read_it(config):
-    with CycleWork(config, build_index(config), clock=lambda: NOW) as work:
+    with CycleWork(config, watch_index(config.watchlists, config.aliases), clock=lambda: NOW) as work:
         work.settle([])
         assert work.readers(POOL_THRESHOLD - 1) is None
         assert work.settled() == TriageCounts()
 
 
 def test_a_dead_triage_process_is_replaced_for_the_next_batch(config):
-    with CycleWork(config, build_index(config)) as work:
+    with CycleWork(config, watch_index(config.watchlists, config.aliases)) as work:
         work.readers(POOL_THRESHOLD)  # the cycle has a reading pool, so triage has a process
         work.settle([])
         dead = work._triage

@@ -15,7 +15,7 @@ from newswatch.reading import read
 from newswatch.store import session
 from newswatch.store.tables import Article, Match
 from newswatch.stories.similarity import fingerprint
-from newswatch.triage import build_index, settle
+from newswatch.triage import settle
 from tests.newswatch.test_triage import NOW, configured
 from tests.newswatch.test_triage_containment import TEXTS, stored
 
@@ -58,7 +58,7 @@ def test_triage_derives_only_what_the_reader_did_not_give(database, monkeypatch,
     config = configured(database)
     ids = stored(config, ["first"])
     title, text = TEXTS["first"]
-    index = build_index(config)
+    index = watch_index(config.watchlists, config.aliases)
     found = derive(title, text, "en", "https://duvar.example/first", "duvar", index)
     page = (PageText(ids[0], Extracted(text=text, language="en"), None, found.fingerprint, found.content_hash,
                      found.hits) if given else PageText(ids[0], Extracted(text=text, language="en")))

@@ -45,8 +45,7 @@ def test_a_page_without_an_article_reads_as_none_and_a_reading_pickles():
     assert pickle.loads(pickle.dumps(reading)) == reading
 
 
-def test_a_process_given_the_watch_index_matches_what_it_reads_as_triage_would():
-    from newswatch import reading as module
+def test_a_reader_given_the_watch_index_matches_what_it_reads_as_triage_would():
     from newswatch.matching import WatchIndex, WatchSpec
     from newswatch.models import Document
 
@@ -55,11 +54,7 @@ def test_a_process_given_the_watch_index_matches_what_it_reads_as_triage_would()
     word = max(plain.extracted.text.split(), key=len).strip(".,;:\"'()")
     index = WatchIndex([WatchSpec("found", word), WatchSpec("elsewhere", word, sources=["other"]),
                         WatchSpec("absent", "zzyzx")])
-    module.in_process(index)
-    try:
-        matched = read(HTML, PAGE["url"], "A feed title", "en", source="wire")
-    finally:
-        module._INDEX.clear()
+    matched = read(HTML, PAGE["url"], "A feed title", "en", source="wire", index=index)
     expected = index.match(Document("A feed title", matched.extracted.text, matched.extracted.language or "en", "wire"))
     assert [name for name, _ in matched.hits] == ["found"] and list(matched.hits) == expected
 

@@ -10,12 +10,13 @@ from sqlmodel import select
 
 from newswatch.config.schema import Config
 from newswatch.ingest import add_entries
+from newswatch.matching import watch_index
 from newswatch.models import Extracted, FeedEntry, PageText
 from newswatch.store import articles, session, sources
 from newswatch.store.tables import Article, ArticleKey, Delivery, Match
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
-from newswatch.triage import build_index, forget_old_keys, settle, triage
+from newswatch.triage import forget_old_keys, settle, triage
 from tests.support.updates import COPY, FIRST, UPDATE
 
 NOW = datetime(2020, 2, 25, 8, 0, tzinfo=UTC)
@@ -44,7 +45,7 @@ def arrive(config: Config, source: str, article: tuple[str, str], at: datetime,
         (article_id,) = add_entries(current, source_id, [entry], at)
         articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en"), None, fingerprint,
                                                  text_hash(text) if fingerprint else None)])
-    settle(config, build_index(config), [article_id], at)
+    settle(config, watch_index(config.watchlists, config.aliases), [article_id], at)
     return article_id
 
 
@@ -170,7 +171,7 @@ def declaring(config: Config, url: str, article: tuple[str, str], at: datetime, 
         (article_id,) = add_entries(current, sources.ids_by_name(current)["duvar"], [entry], at)
         articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en", canonical_url=canonical),
                                                 None, None, text_hash(text))])
-    settle(config, build_index(config), [article_id], at)
+    settle(config, watch_index(config.watchlists, config.aliases), [article_id], at)
     return article_id
 
 

@@ -10,11 +10,12 @@ from sqlmodel import select
 
 from newswatch import triage as triage_module
 from newswatch.ingest import add_entries
+from newswatch.matching import watch_index
 from newswatch.models import Extracted, FeedEntry, PageText
 from newswatch.store import articles, session, sources
 from newswatch.store.articles import QUARANTINE_AFTER
 from newswatch.store.tables import Article, Match, Source
-from newswatch.triage import build_index, settle, triage
+from newswatch.triage import settle, triage
 from tests.newswatch.test_triage import NOW, configured
 
 TEXTS = {
@@ -59,7 +60,7 @@ def test_one_failing_article_fails_alone_and_the_batch_alerts(database, poisoned
     config = configured(database)
     names = ["first", "poison", "second"]
     ids = stored(config, names)
-    counts = settle(config, build_index(config), ids, NOW, texts(ids, names))
+    counts = settle(config, watch_index(config.watchlists, config.aliases), ids, NOW, texts(ids, names))
     assert (counts.articles, counts.failed, counts.quarantined) == (2, 1, 0)
     with session(config.database) as current:
         poison = current.get(Article, ids[1])
@@ -74,7 +75,7 @@ def test_one_failing_article_fails_alone_and_the_batch_alerts(database, poisoned
 def test_an_article_failing_three_cycles_in_a_row_is_quarantined_until_requeued(database, poisoned, monkeypatch):
     config = configured(database)
     (poison,) = stored(config, ["poison"])
-    settle(config, build_index(config), [poison], NOW, texts([poison], ["poison"]))
+    settle(config, watch_index(config.watchlists, config.aliases), [poison], NOW, texts([poison], ["poison"]))
     for cycle in range(1, QUARANTINE_AFTER):
         start = NOW + timedelta(minutes=10 * cycle)
         # a sweep tries it once a cycle, however often it runs

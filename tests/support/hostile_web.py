@@ -976,12 +976,12 @@ def _diagnose(world: World, database: str, word: str) -> str:
     """What the store holds for a lost canary's article: why it did not alert."""
     from sqlmodel import select
 
-    from newswatch.store import reading
+    from newswatch.store import read_only
     from newswatch.store.tables import Article
 
     url = world.canary_urls.get(word)
     try:
-        with reading(database) as current:
+        with read_only(database) as current:
             article = current.exec(select(Article).where(Article.url == url)).first() if url else None
             if article is None:
                 return f"no article stored for {url}"

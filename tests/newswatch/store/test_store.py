@@ -12,7 +12,7 @@ from newswatch import polling
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries, record_polls
 from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified, PageText
-from newswatch.store import articles, deliveries, matches, reading, session, sources
+from newswatch.store import articles, deliveries, matches, read_only, session, sources
 from newswatch.store.ledger import Ledger, Pending
 from newswatch.store.tables import Article, Delivery, Source, Story, StoryKey
 from tests.support.stories import assign
@@ -220,11 +220,11 @@ def test_a_reading_session_does_not_wait_for_a_writer_and_keeps_what_it_read(dat
         add_entries(writer, source_id, [entry("https://d.example/a")], NOW)
         writer.flush()
         started = time.monotonic()
-        with reading(database) as reader:
+        with read_only(database) as reader:
             found = articles.pending(reader, "fetched", 10)
         assert time.monotonic() - started < 5  # SQLite's busy timeout is 30 s
     assert found == [] and sources.ids_by_name(writer) == {"duvar": source_id}
-    with reading(database) as reader:
+    with read_only(database) as reader:
         (article,) = articles.pending(reader, "fetched", 10)
     assert article.url == "https://d.example/a"  # usable after the session closed
 
