@@ -7,7 +7,7 @@ fingerprint an upgrade made outdated; `newswatch relate` for local files. One fu
 story stage and the matches see the same title and language wherever the work ran.
 
 The rules: the feed's title, else the page's; the page's language, else the feed entry's, else the
-source's configured one. The source's address names the outlet, whose own name is no evidence
+source's configured one. `with_page` applies them to a stored article when its page's text comes in. The source's address names the outlet, whose own name is no evidence
 (newswatch.stories.similarity.site_words).
 """
 
@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 from newswatch.config import Config
 from newswatch.matching import WatchIndex
-from newswatch.models import Document, Hit
+from newswatch.models import Document, Hit, PageText
+from newswatch.store.tables import Article
 from newswatch.stories import text_hash
 from newswatch.stories.similarity import fingerprint
+from newswatch.urls import canonical_url
 
-__all__ = ["Derived", "derive", "language_of", "source_language", "title_of"]
+__all__ = ["Derived", "derive", "language_of", "source_language", "title_of", "with_page"]
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,26 @@ def source_language(config: Config, source: str) -> str | None:
         return config.source(source).language
     except KeyError:  # the source left the config after the article was stored
         return None
+
+
+def with_page(article: Article, page: PageText) -> Article:
+    """The article as its page's reading leaves it (`extracted`): the page's text, its title and
+    language by the module's rules, its declared canonical address (newswatch.urls), and the
+    fingerprint and hash read with it; or, when the page gave no text, the feed's summary, marked
+    `from_summary` with the page's error."""
+    found = page.extracted
+    if found and found.text.strip():
+        article.text = found.text
+        article.title = title_of(article.title, found.title)
+        article.author = article.author or found.author
+        article.language = language_of(found.language, article.language)
+        article.canonical_url = canonical_url(found.canonical_url) if found.canonical_url else None
+        article.published_at = article.published_at or found.date
+        article.fingerprint = page.fingerprint
+    else:
+        article.text, article.from_summary = article.summary, True
+        article.page_error = page.error or "extract: no article text found on the page"
+    ready = page.fingerprint is not None and article.fingerprint is not None
+    article.content_hash = page.content_hash if ready else text_hash(article.text)
+    article.stage = "extracted"
+    return article

@@ -27,10 +27,11 @@ from sqlmodel import Session
 from newswatch import entries, polling
 from newswatch.config import Config
 from newswatch.contain import ItemFailure, contain
-from newswatch.models import Failed, FeedEntry, Fetched, FetchResult, NotModified
+from newswatch.derive import with_page
+from newswatch.models import Failed, FeedEntry, Fetched, FetchResult, NotModified, PageText
 from newswatch.store import articles, session, sources
 
-__all__ = ["IngestCounts", "add_entries", "ingest", "plan", "record_polls"]
+__all__ = ["IngestCounts", "add_entries", "attach_text", "ingest", "plan", "record_polls"]
 
 
 @dataclass
@@ -102,6 +103,19 @@ def _store(config: Config, source_id: int, result: Fetched, now: datetime) -> tu
 def add_entries(current: Session, source_id: int, found: Iterable[FeedEntry], now: datetime) -> list[int]:
     """Store the source's entries not seen before as articles; the new ones' ids."""
     return articles.add_new(current, source_id, entries.new_articles(source_id, found, articles.GUID_KEY_LENGTH), now)
+
+
+def attach_text(current: Session, texts: Iterable[PageText]) -> None:
+    """The pages' texts stored with their articles (newswatch.derive.with_page), which move on to
+    `extracted`; an article no longer waiting for its text (stored by another worker) is left."""
+    texts = list(texts)
+    if not texts:
+        return
+    waiting = {article.id: article for article in articles.waiting_for_text(current, [t.article_id for t in texts])}
+    for text in texts:
+        if text.article_id in waiting:
+            current.add(with_page(waiting[text.article_id], text))
+    current.flush()
 
 
 def record_polls(current: Session, results: Iterable[FetchResult], now: datetime) -> None:

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from newswatch import outbox
+from newswatch import ingest, outbox
 from newswatch.config import Config
 from newswatch.config.schema import StorySettings
 from newswatch.contain import ItemFailure, failure_of
@@ -109,7 +109,7 @@ def _record_failure(config: Config, article_id: int, failure: ItemFailure, text:
     page is not fetched again); whether the article is quarantined now."""
     try:
         with session(config.database) as current:
-            articles.attach_text(current, text)
+            ingest.attach_text(current, text)
             return articles.record_failure(current, article_id, failure, now)
     except Exception:  # noqa: BLE001 - the text itself cannot be stored: the failure alone
         with session(config.database) as current:
@@ -129,7 +129,7 @@ def settle_batch(config: Config, index: WatchIndex, article_ids: list[int], now:
     counts = TriageCounts()
     with session(config.database) as current:
         db.redo_on_crash(current)
-        articles.attach_text(current, texts)
+        ingest.attach_text(current, texts)
         claimed = articles.claim(current, article_ids, "extracted")
         # CPU work before the story lock is taken, so the lock is held only for the store lookups;
         # pages read in the extraction pool come with what their text gives (newswatch.derive)

@@ -23,14 +23,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from newswatch.contain import ItemFailure
-from newswatch.models import NewArticle, PageText
+from newswatch.models import NewArticle
 from newswatch.store._sql import in_lists, insert_ignore
 from newswatch.store.tables import Article, Source
-from newswatch.stories import text_hash
-from newswatch.urls import canonical_url
 
-__all__ = ["GUID_KEY_LENGTH", "QUARANTINE_AFTER", "URL_LENGTH", "add_new", "attach_text", "claim", "failing",
-           "fingerprints", "pending", "record_failure", "requeue", "since"]
+__all__ = ["GUID_KEY_LENGTH", "QUARANTINE_AFTER", "URL_LENGTH", "add_new", "claim", "failing",
+           "fingerprints", "pending", "record_failure", "requeue", "since", "waiting_for_text"]
 
 QUARANTINE_AFTER = 3  # consecutive failures of one signature, one a cycle at most
 
@@ -152,35 +150,11 @@ def claim(session: Session, ids: Iterable[int], stage: str) -> list[Article]:
     return found
 
 
-def attach_text(session: Session, results: Iterable[PageText]) -> None:
-    """Store page text (or fall back to the feed summary) and move the articles on."""
-    results = list(results)
-    if not results:
-        return
-    # a query a chunk of the batch, not one per article
-    waiting = {a.id: a for chunk in in_lists(session, [r.article_id for r in results]) for a in session.exec(
-        select(Article).where(col(Article.id).in_(chunk), Article.stage == "fetched"))}
-    for result in results:
-        article = waiting.get(result.article_id)
-        if article is None:
-            continue
-        found = result.extracted
-        if found and found.text.strip():
-            article.text = found.text
-            article.title = article.title or found.title or ""
-            article.author = article.author or found.author
-            article.language = found.language or article.language
-            article.canonical_url = canonical_url(found.canonical_url) if found.canonical_url else None
-            article.published_at = article.published_at or found.date
-            article.fingerprint = result.fingerprint
-        else:
-            article.text, article.from_summary = article.summary, True
-            article.page_error = result.error or "extract: no article text found on the page"
-        ready = result.fingerprint is not None and article.fingerprint is not None
-        article.content_hash = result.content_hash if ready else text_hash(article.text)
-        article.stage = "extracted"
-        session.add(article)
-    session.flush()
+def waiting_for_text(session: Session, ids: Iterable[int]) -> list[Article]:
+    """The articles of `ids` still waiting for their page's text (stage `fetched`): a query a
+    chunk of them, not one an article."""
+    return [article for chunk in in_lists(session, sorted(set(ids)))
+            for article in session.exec(select(Article).where(col(Article.id).in_(chunk), Article.stage == "fetched"))]
 
 
 def since(session: Session, moment: datetime, limit: int = 100_000) -> list[tuple[Article, str]]:

@@ -8,10 +8,11 @@ import textwrap
 
 import pytest
 
+from newswatch import ingest
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries, record_polls
 from newswatch.models import Extracted, Failed, FeedEntry, Hit, PageText
-from newswatch.store import articles, db, deliveries, matches, session, sources
+from newswatch.store import db, deliveries, matches, session, sources
 from newswatch.store.tables import Article, utcnow
 from tests.support.stories import assign
 
@@ -44,7 +45,7 @@ def config(tmp_path, slack):
         source_id = sources.ids_by_name(current)["duvar"]
         (article_id,) = add_entries(current, source_id, [FeedEntry(
             "duvar", "https://duvar.example/a", "g1", "Lavrov on Idlib", "summary")], now)
-        articles.attach_text(current, [PageText(article_id, Extracted(text="New talks on Idlib in Moscow."))])
+        ingest.attach_text(current, [PageText(article_id, Extracted(text="New talks on Idlib in Moscow."))])
         story_id, _ = assign(current, current.get(Article, article_id), ["url:a"], now)
         match_id = matches.add(current, story_id, article_id, "idlib", Hit(["Idlib"], [], "talks on Idlib"), now)
         deliveries.enqueue(current, match_id, "desk", now, False, now)

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from newswatch import derive as derive_module
 from newswatch import triage as triage_module
-from newswatch.derive import derive, language_of, title_of
+from newswatch.derive import derive, language_of, title_of, with_page
 from newswatch.matching import WatchSpec, watch_index
 from newswatch.models import Extracted, PageText
 from newswatch.reading import read
@@ -70,3 +70,16 @@ def test_triage_derives_only_what_the_reader_did_not_give(database, monkeypatch,
         article = current.get(Article, ids[0])
         assert article.stage == "done" and article.fingerprint == found.fingerprint
         assert [m.watchlist for m in current.exec(select(Match))] == [name for name, _ in found.hits]
+
+
+def test_a_page_leaves_its_article_with_the_feed_title_the_page_language_and_a_canonical_address():
+    article = with_page(Article(source_id=1, url="https://x.example/a", title="Feed title", language="en",
+                                summary="The summary.", fetched_at=NOW),
+                        PageText(1, Extracted(text="Page text.", title="Page title", language="de",
+                                              canonical_url="HTTPS://X.example/a?utm_source=rss")))
+    assert (article.title, article.language, article.text, article.stage) == ("Feed title", "de", "Page text.",
+                                                                             "extracted")
+    assert article.canonical_url == "https://x.example/a"
+    empty = with_page(Article(source_id=1, url="https://x.example/b", title="", summary="The summary.",
+                              fetched_at=NOW), PageText(2, None, "fetch: 404"))
+    assert (empty.text, empty.from_summary, empty.page_error) == ("The summary.", True, "fetch: 404")

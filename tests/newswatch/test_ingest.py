@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from newswatch.config.schema import Config
-from newswatch.ingest import ingest, plan
+from newswatch.ingest import attach_text, ingest, plan
 from newswatch.models import Extracted, FeedEntry, Fetched, PageText
 from newswatch.store import articles, session
 from newswatch.store.tables import Article, Match, Source
@@ -40,7 +40,7 @@ def test_a_link_too_long_to_store_is_reported_and_the_other_entries_are_alerted(
         "duvar: 1 of its entries left out: a link longer than the 2,000 characters the store keeps"]
     with session(config.database) as current:
         stored = current.exec(select(Article).order_by(Article.id)).all()
-        articles.attach_text(current, [PageText(a.id, Extracted(text=f"{a.title} in Moscow, said Lavrov."))
+        attach_text(current, [PageText(a.id, Extracted(text=f"{a.title} in Moscow, said Lavrov."))
                                        for a in stored])
     triage(config, NOW)  # story keys of the long link fit the store too
     with session(config.database) as current:

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from newswatch import ingest
 from newswatch.config.schema import Config
 from newswatch.ingest import add_entries
 from newswatch.matching import watch_index
@@ -43,7 +44,7 @@ def arrive(config: Config, source: str, article: tuple[str, str], at: datetime,
         entry = FeedEntry(source=source, url=f"https://{source}.example/{at:%H%M}", guid=None, title=title,
                           summary="", published=at)
         (article_id,) = add_entries(current, source_id, [entry], at)
-        articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en"), None, fingerprint,
+        ingest.attach_text(current, [PageText(article_id, Extracted(text=text, language="en"), None, fingerprint,
                                                  text_hash(text) if fingerprint else None)])
     settle(config, watch_index(config.watchlists, config.aliases), [article_id], at)
     return article_id
@@ -169,7 +170,7 @@ def declaring(config: Config, url: str, article: tuple[str, str], at: datetime, 
         sources.sync(current, config.sources)
         entry = FeedEntry("duvar", url, None, title, "", published=at)
         (article_id,) = add_entries(current, sources.ids_by_name(current)["duvar"], [entry], at)
-        articles.attach_text(current, [PageText(article_id, Extracted(text=text, language="en", canonical_url=canonical),
+        ingest.attach_text(current, [PageText(article_id, Extracted(text=text, language="en", canonical_url=canonical),
                                                 None, None, text_hash(text))])
     settle(config, watch_index(config.watchlists, config.aliases), [article_id], at)
     return article_id

@@ -14,12 +14,12 @@ from sqlmodel import select
 
 import alerts
 from newswatch import config as configuration
-from newswatch import outbox
+from newswatch import ingest, outbox
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries
 from newswatch.models import Extracted, FeedEntry, Hit, PageText
-from newswatch.store import articles, deliveries, matches, session, sources, upgrade
+from newswatch.store import deliveries, matches, session, sources, upgrade
 from newswatch.store.tables import Delivery, Match
 from newswatch.triage import triage
 from tests.support.slack_server import Reply
@@ -63,7 +63,7 @@ def add_stories(config, count: int, now: datetime, start: int = 0) -> None:
         entries = [FeedEntry("wire", f"https://wire.example/{n}", None, f"Idlib report {n}", "") for n in
                    range(start, start + count)]
         ids = add_entries(current, source_id, entries, now)
-        articles.attach_text(current, [PageText(i, Extracted(text=distinct_text(n, "news from Idlib province")))
+        ingest.attach_text(current, [PageText(i, Extracted(text=distinct_text(n, "news from Idlib province")))
                                        for n, i in zip(range(start, start + count), ids, strict=True)])
     triage(config, now)
 

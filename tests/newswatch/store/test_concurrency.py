@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from newswatch import ingest
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries
 from newswatch.models import Extracted, FeedEntry, PageText
-from newswatch.store import articles, db, session, sources
+from newswatch.store import db, session, sources
 from tests.conftest import ROOT
 from tests.support.texts import distinct_text
 from tests.support.updates import FIRST, UPDATE
@@ -84,7 +85,7 @@ def workload(pg_database, tmp_path):
                 entry = FeedEntry(f"outlet{outlet}", f"https://outlet{outlet}.example/{event}", None,
                                   f"Talks on crisis {event} continue", "")
                 (new,) = add_entries(current, ids[f"outlet{outlet}"], [entry], NOW)
-                articles.attach_text(current, [PageText(new, Extracted(text=story_text(event, outlet)))])
+                ingest.attach_text(current, [PageText(new, Extracted(text=story_text(event, outlet)))])
     return pg_database, _config(tmp_path, pg_database, outlets, "talks", "talks AND ceasefire")
 
 
@@ -117,7 +118,7 @@ def updates(pg_database, tmp_path):
             entry = FeedEntry(f"outlet{outlet}", f"https://outlet{outlet}.example/{outlet}", None, article[0], "",
                               published=at)
             (new,) = add_entries(current, ids[f"outlet{outlet}"], [entry], at)
-            articles.attach_text(current, [PageText(new, Extracted(text=article[1], language="en"))])
+            ingest.attach_text(current, [PageText(new, Extracted(text=article[1], language="en"))])
 
     waiting(0, FIRST, NOW - timedelta(hours=10))
     _triage_together(config, NOW - timedelta(hours=10), workers=1)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
+from newswatch import ingest
 from newswatch.config.schema import Config, SourceConfig
 from newswatch.ingest import add_entries
 from newswatch.models import Extracted, FeedEntry, PageText
@@ -40,7 +41,7 @@ def test_lookups_take_more_keys_than_one_statement_can_carry(database):
         ids = add_entries(current, source_id, entries(None, None, None), NOW)
         absent = list(range(max(ids) + 1, max(ids) + many))
         assert [a.id for a in articles.claim(current, [*absent, *reversed(ids)], "fetched")] == sorted(ids)
-        articles.attach_text(current, [PageText(i, Extracted(text=f"Idlib talks {i} in Moscow."), fingerprint=b"p")
+        ingest.attach_text(current, [PageText(i, Extracted(text=f"Idlib talks {i} in Moscow."), fingerprint=b"p")
                                        for i in [*absent, *ids]])
         assert articles.fingerprints(current, [*absent, *ids]) == [b"p"] * 3
         names = [f"nobody {n}" for n in range(many)]
@@ -80,7 +81,7 @@ def test_triage_settles_articles_dated_at_the_calendars_ends_with_the_rest_of_th
         "watchlists": [{"name": "idlib", "query": "Idlib", "channels": ["log"]}]})
     with session(database) as current:
         ids = add_entries(current, seeded(current), entries(YEAR_1, YEAR_9999, NOW), NOW)
-        articles.attach_text(current, [PageText(i, Extracted(text=f"Idlib talks resumed in Moscow ({i}).", title="t"))
+        ingest.attach_text(current, [PageText(i, Extracted(text=f"Idlib talks resumed in Moscow ({i}).", title="t"))
                                        for i in ids])
     counts = triage(config, NOW)
     with session(database) as current:

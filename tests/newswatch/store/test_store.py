@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
-from newswatch import polling
+from newswatch import ingest, polling
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries, record_polls
 from newswatch.models import Extracted, Failed, FeedEntry, Fetched, Hit, NotModified, PageText
@@ -66,7 +66,7 @@ def test_links_that_are_no_valid_urls_are_kept_as_written_beside_the_others(data
     with session(database) as current:
         ids = add_entries(current, source_id, [entry("http://d.example:abc/a"), entry("http://[::1]:8080/b"),
                                                     entry("https://d.example/c")], NOW)
-        articles.attach_text(current, [PageText(ids[-1], Extracted(text="About Idlib.",
+        ingest.attach_text(current, [PageText(ids[-1], Extracted(text="About Idlib.",
                                                                     canonical_url="http://[::1/c"))])
     with session(database) as current:
         stored = {a.url: a.canonical_url for a in current.exec(select(Article))}
@@ -78,7 +78,7 @@ def test_a_page_that_fails_falls_back_to_the_summary_and_says_so(database):
     source_id = seeded(database)
     with session(database) as current:
         ok, bad = add_entries(current, source_id, [entry("https://d.example/a"), entry("https://d.example/b")], NOW)
-        articles.attach_text(current, [
+        ingest.attach_text(current, [
             PageText(ok, Extracted(text="Full text about Idlib.", canonical_url="https://d.example/a?utm_medium=x")),
             PageText(bad, None, "fetch: 404 not found")])
     with session(database) as current:
