@@ -24,14 +24,37 @@ __all__ = ["Teardown", "check", "demo", "run", "serve", "worker"]
 DEMO_PORT = 8377  # fixed, so a second demo run sees the same URLs and alerts nothing new
 
 
-def check(config: Path | None = ConfigOption) -> None:
-    """Validate the configuration and say what it defines."""
+def check(resolve: bool = typer.Option(False, "--resolve", help="Fetch each source's URL and say what it is."),
+          config: Path | None = ConfigOption) -> None:
+    """Validate the configuration and say what it defines (with --resolve, what each source's URL answers)."""
     use(config)
     loaded = load()
     for warning in configuration.warnings(loaded):
         err.print(f"[yellow]warning[/yellow] {warning}", soft_wrap=True)
     out.print(f"ok: {len(loaded.sources)} sources, {len(loaded.watchlists)} watchlists, "
               f"{len(loaded.channels)} channels")
+    if resolve and not _resolve(loaded):
+        raise typer.Exit(1)
+
+
+def _resolve(config: Config) -> bool:
+    """Fetch every enabled source's configured URL, as a first poll would, and print what it found, a
+    line a source; whether every one was read."""
+    from connectors import fetch_feeds_sync
+    from newswatch.models import Failed, SourceRequest
+
+    enabled = [s for s in config.sources if s.enabled]
+    results = fetch_feeds_sync(config.fetch, [SourceRequest(s.name, s.url, kind=s.type) for s in enabled])
+    for source, result in zip(enabled, results, strict=True):
+        if isinstance(result, Failed):
+            out.print(f"{source.name}: error: {result.message}", soft_wrap=True)
+            continue
+        count = f"{len(result.entries)} {'articles' if result.read_as == 'sitemap' else 'entries'}"
+        found = f"feed discovered at {result.feed_url}" if result.feed_url else f"{result.read_as} as is"
+        out.print(f"{source.name}: {found} ({count})", soft_wrap=True)
+        for note in result.notes:
+            out.print(f"{source.name}:   {note}", soft_wrap=True)
+    return not any(isinstance(r, Failed) for r in results)
 
 
 def run(once: bool = typer.Option(False, "--once", help="Run one cycle and exit."),

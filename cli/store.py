@@ -25,18 +25,19 @@ def db_upgrade(config: Path | None = ConfigOption) -> None:
 
 
 def sources_command(config: Path | None = ConfigOption) -> None:
-    """Show each source's health: last success, failures, last error, next poll."""
+    """Show each source's health: last success, failures, last error, next poll, the feed its page advertises."""
     use(config)
     from newswatch.store import session, sources, upgrade
 
     loaded = load()
     upgrade(loaded.database)
-    shown = table("source", "last success (UTC)", "failures", "unexpected", "last error", "next poll (UTC)")
+    shown = table("source", "last success (UTC)", "failures", "unexpected", "last error", "next poll (UTC)",
+                  "feed discovered")
     with session(loaded.database) as current:
         for row in sources.states(current):
             state = "gone (410)" if row.gone else (when(row.next_check_at) or "next cycle")
             shown.add_row(row.name, when(row.last_success_at) or "never", str(row.consecutive_failures),
-                          str(row.unexpected_errors), row.last_error or "", state)
+                          str(row.unexpected_errors), row.last_error or "", state, row.feed_url or "")
     out.print(shown)
 
 

@@ -1,7 +1,9 @@
-"""One source's poll: what its URL answers, read as a feed or as a sitemap; one FetchResult.
+"""One source's poll: what its URL answers, read as a feed, as a sitemap or as a page advertising
+a feed; one FetchResult.
 
 Rules, in the order a poll meets them:
-1. Conditional GET on the source's URL (If-None-Match / If-Modified-Since from the SourceRequest,
+1. Conditional GET on the source's URL, or on the feed its page advertised when the request
+   carries one (`feed_url`) (If-None-Match / If-Modified-Since from the SourceRequest,
    a validator that is not short printable ASCII dropped: newswatch.bounds.plausible_validator);
    304 → NotModified. The new ETag / Last-Modified come back in Fetched.
 2. A body that is itself a gzip file (sitemap.xml.gz) is inflated by connectors.body.gunzip,
@@ -14,8 +16,16 @@ Rules, in the order a poll meets them:
    child's). A child that fails, or is an index itself (one level only), is one line of the
    result's `notes`; when every child fails, the source fails with the first one's error and
    its URL (a child's 410 is no reason to stop polling the index: it fails as `not_found`).
-4. Anything else is parsed as a feed (connectors.feeds). Parsing (feeds and sitemaps) runs in
-   the executor `parse_in()` names (the cycle's process pool), else here.
+4. Anything else is parsed as a feed (connectors.feeds). Parsing (feeds, sitemaps, pages) runs
+   in the executor `parse_in()` names (the cycle's process pool), else here.
+5. Discovery: an HTML page where a feed was expected (connectors.discovery.is_html) is read for
+   the feeds it advertises, and the first (in the page's order) is fetched and read in the same
+   poll, as a feed (or a sitemap); `Fetched.feed_url` names it, for the store to poll it next
+   time. A page advertising none fails the source: `parse: no feed advertised on the page (…)`.
+   The advertised feed's failure is the source's, its message naming the feed (a 410 of it fails
+   as `not_found`: the page still lives). A discovered feed is not discovered from again.
+6. A failure of the feed the request carried (`feed_url`) names it (`Failed.feed_url`): on 404
+   or 410 newswatch.polling forgets it, and the next poll discovers again from the source's URL.
 Failures are values (`Failed`); what the error table does not know propagates, for the fetcher
 to contain as this source's failure.
 """
@@ -31,6 +41,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from connectors.body import GZIP_MAGIC, gunzip
+from connectors.discovery import discover, is_html
 from connectors.errors import FeedParseError, FetchError
 from connectors.feeds import parse_document
 from connectors.freshness import ttl_seconds
@@ -63,33 +74,70 @@ async def poll_source(get: Get, request: SourceRequest, parse_in: ParseIn, max_b
     if last_modified := plausible_validator(request.last_modified):
         headers["If-Modified-Since"] = last_modified
     try:
-        got = await get(request.url, headers)
+        got = await get(request.feed_url or request.url, headers)
     except FetchError as error:
-        return error.as_failed(request.name)
+        return _failed(request, error.as_failed(request.name))
     if got.status == 304:
         return NotModified(request.name)
     try:
-        return await _read(get, request, got, parse_in, max_bytes)
+        return await _read(get, request, got, parse_in, max_bytes, discovering=request.feed_url is None)
     except FetchError as error:
-        return replace(error.as_failed(request.name), status=error.status or got.status)
+        failed = error.as_failed(request.name)
     except FeedParseError as exc:
-        return Failed(request.name, "parse", str(exc), status=got.status)
+        failed = Failed(request.name, "parse", str(exc))
+    return _failed(request, replace(failed, status=failed.status or got.status))
 
 
-async def _read(get: Get, request: SourceRequest, got: _Got, parse_in: ParseIn, max_bytes: int) -> Fetched:
-    """The entries of the document `got` brought: a sitemap's (and its children's), or a feed's."""
+def _failed(request: SourceRequest, failed: Failed) -> Failed:
+    """`failed`, naming the feed the page advertised when the request polled it."""
+    if request.feed_url is None:
+        return failed
+    return replace(failed, feed_url=request.feed_url,
+                   message=f"{failed.message} (the feed the page advertises, {request.feed_url})")
+
+
+async def _read(get: Get, request: SourceRequest, got: _Got, parse_in: ParseIn, max_bytes: int, *,
+                discovering: bool) -> Fetched:
+    """The entries of the document `got` brought: a sitemap's (and its children's), a feed's, or
+    those of the feed a page advertises (when `discovering`)."""
     body = _unpacked(got.body or b"", max_bytes)
     now = datetime.now(timezone.utc)
     notes: tuple[str, ...] = ()
-    if request.kind == "sitemap" or is_sitemap(body):
+    sitemap = request.kind == "sitemap" or is_sitemap(body)
+    if sitemap:
         entries, notes = await _sitemap(get, request.name, got.url, body, parse_in, max_bytes, now)
         hint = None
     else:
-        feed = await _parse(parse_in, parse_document, request.name, body, got.url, got.content_type)
+        try:
+            feed = await _parse(parse_in, parse_document, request.name, body, got.url, got.content_type)
+        except FeedParseError:
+            if not discovering or not is_html(body, got.content_type):
+                raise
+            return await _discovered(get, request, got.url, body, parse_in, max_bytes)
         entries, hint = feed.entries, feed.ttl
     return Fetched(request.name, entries, etag=plausible_validator(got.headers.get("etag")),
                    last_modified=plausible_validator(got.headers.get("last-modified")), status=got.status,
-                   final_url=got.url, ttl_seconds=ttl_seconds(got.headers, hint, now), notes=notes)
+                   final_url=got.url, ttl_seconds=ttl_seconds(got.headers, hint, now), notes=notes,
+                   feed_url=None if discovering else request.feed_url, read_as="sitemap" if sitemap else "feed")
+
+
+async def _discovered(get: Get, request: SourceRequest, page_url: str, page: bytes, parse_in: ParseIn,
+                      max_bytes: int) -> Fetched:
+    """The entries of the first feed the page advertises, read in this poll."""
+    links = await _parse(parse_in, discover, page, page_url)
+    if not links:
+        raise FeedParseError('parse: no feed advertised on the page (no <link rel="alternate"> to RSS, Atom '
+                             "or JSON Feed)")
+    feed_url = links[0].url
+    try:
+        got = await get(feed_url, {"Accept": FEED_ACCEPT})
+        return await _read(get, replace(request, feed_url=feed_url), got, parse_in, max_bytes, discovering=False)
+    except FetchError as error:
+        raise FetchError("not_found" if error.kind == "gone" else error.kind,
+                         f"{error.message} (the feed the page advertises, {feed_url})", status=error.status,
+                         retry_after_seconds=error.retry_after_seconds) from None
+    except FeedParseError as exc:
+        raise FeedParseError(f"{exc} (the feed the page advertises, {feed_url})") from None
 
 
 async def _sitemap(get: Get, source: str, url: str, body: bytes, parse_in: ParseIn, max_bytes: int,

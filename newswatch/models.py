@@ -61,6 +61,7 @@ class SourceRequest:
     etag: str | None = None
     last_modified: str | None = None
     kind: Literal["feed", "sitemap"] = "feed"  # the config's `type`; a sitemap is also detected by its root
+    feed_url: str | None = None  # the feed the source's page advertised, polled in its place (etag is its)
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ class Fetched:
     final_url: str | None = None
     ttl_seconds: int | None = None  # RSS <ttl>, Cache-Control max-age, Expires: poll no sooner
     notes: tuple[str, ...] = ()  # what the poll could not read though it succeeded: a broken child sitemap
+    feed_url: str | None = None  # the feed the source's page advertises, read in its place (None: the URL's own)
+    read_as: Literal["feed", "sitemap"] = "feed"  # what the document read was
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,7 @@ class Failed:
     message: str  # starts with the stage: "fetch: 404 not found"
     retry_after_seconds: float | None = None
     status: int | None = None
+    feed_url: str | None = None  # the discovered feed that failed (a 404 or 410 of it forgets it)
 
 
 FetchResult = NotModified | Fetched | Failed
@@ -125,6 +129,7 @@ class PollState:
     last_error_kind: str | None
     gone: bool  # 410 Gone: not polled until its URL changes in the config
     unexpected_errors: int  # a running total of failures of kind "unexpected"
+    feed_url: str | None = None  # the feed the source's page advertises, polled in its place
 
 
 @dataclass(frozen=True)

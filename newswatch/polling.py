@@ -9,6 +9,11 @@ reads them) and backs off exponentially from `BASE_DELAY`, capped at `DEFAULTS['
 (12 h), honouring Retry-After; one of kind "unexpected" (newswatch.contain) also adds to the
 running total `unexpected_errors`. A source is never abandoned, except on 410 Gone, which stops
 polling until its URL changes in the config.
+
+A source whose URL is a page is polled through the feed the page advertises (`feed_url`): a
+changed feed records the one it was read from (None: the URL's own document), and a 404 or 410
+of that feed forgets it, so the next cycle finds the page's feed again (the source is not gone,
+and is polled on that cycle, whatever the backoff).
 """
 
 from __future__ import annotations
@@ -34,16 +39,21 @@ def after_poll(state: PollState, result: FetchResult, now: datetime) -> PollStat
                    last_error=None, last_error_kind=None,
                    next_check_at=_after_success(now, result.ttl_seconds if fetched else None),
                    etag=result.etag if fetched else state.etag,
-                   last_modified=result.last_modified if fetched else state.last_modified)
+                   last_modified=result.last_modified if fetched else state.last_modified,
+                   feed_url=result.feed_url if fetched else state.feed_url)
 
 
 def _failed(state: PollState, failure: Failed, now: datetime) -> PollState:
     failures = state.consecutive_failures + 1
-    return replace(state, last_attempt_at=now, consecutive_failures=failures,
-                   failing_since=state.failing_since or now, last_error=failure.message,
-                   last_error_kind=failure.kind, gone=failure.kind == "gone",
-                   unexpected_errors=state.unexpected_errors + (failure.kind == "unexpected"),
-                   next_check_at=_after_failure(now, failure, failures))
+    failed = replace(state, last_attempt_at=now, consecutive_failures=failures,
+                     failing_since=state.failing_since or now, last_error=failure.message,
+                     last_error_kind=failure.kind, gone=failure.kind == "gone",
+                     unexpected_errors=state.unexpected_errors + (failure.kind == "unexpected"),
+                     next_check_at=_after_failure(now, failure, failures))
+    if failure.feed_url and failure.kind in ("not_found", "gone"):
+        # the page's feed moved: found again from the page on the next cycle (no validators: they were its)
+        return replace(failed, feed_url=None, gone=False, next_check_at=None, etag=None, last_modified=None)
+    return failed
 
 
 def _after_success(now: datetime, ttl_seconds: int | None) -> datetime | None:

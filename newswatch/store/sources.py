@@ -1,10 +1,11 @@
 """Sources and their fetch state: which are due, and what the last poll left.
 
 Rules: the config is the truth for which sources exist (`sync`); a source whose URL changed starts
-afresh (no validators, no failures, not gone). `due(now)` is every enabled source whose
-`next_check_at` has passed, never a gone one. What a poll changes (validators, next poll, failure
-counts, gone) is newswatch.polling's decision: the store reads each source's `PollState`
-(`poll_states`) and writes the one the core gives back (`record`), a batch in one statement.
+afresh (no validators, no failures, not gone, no discovered feed). `due(now)` is every enabled
+source whose `next_check_at` has passed, never a gone one. What a poll changes (validators, next
+poll, failure counts, gone, the discovered feed) is newswatch.polling's decision: the store reads
+each source's `PollState` (`poll_states`) and writes the one the core gives back (`record`), a
+batch in one statement.
 Lists of names of any length are queried in chunks (_sql.in_lists).
 """
 
@@ -34,7 +35,7 @@ def sync(session: Session, configured: Iterable[SourceConfig]) -> None:
     for source in configured:
         row = existing.get(source.name)
         if row is not None and row.url != source.url:
-            row.url, row.etag, row.last_modified = source.url, None, None
+            row.url, row.etag, row.last_modified, row.feed_url = source.url, None, None, None
             row.gone, row.consecutive_failures, row.next_check_at = False, 0, None
             session.add(row)
     session.flush()
@@ -48,7 +49,7 @@ def due(session: Session, now: datetime, names: Iterable[str]) -> list[SourceReq
                               .where(or_(col(Source.next_check_at).is_(None), col(Source.next_check_at) <= now)))
     # never polled first, then by the last attempt, as ORDER BY ... NULLS FIRST, id would
     found.sort(key=lambda s: (s.last_attempt_at is not None, s.last_attempt_at or now, s.id))
-    return [SourceRequest(s.name, s.url, s.etag, s.last_modified) for s in found]
+    return [SourceRequest(s.name, s.url, s.etag, s.last_modified, feed_url=s.feed_url) for s in found]
 
 
 def ids_by_name(session: Session, names: Collection[str] | None = None) -> dict[str, int]:
@@ -64,7 +65,7 @@ def ids_by_name(session: Session, names: Collection[str] | None = None) -> dict[
 
 # PollState's fields after the source's id and name: the columns a poll changes
 _POLLED = ("etag", "last_modified", "last_attempt_at", "last_success_at", "next_check_at", "consecutive_failures",
-           "failing_since", "last_error", "last_error_kind", "gone", "unexpected_errors")
+           "failing_since", "last_error", "last_error_kind", "gone", "unexpected_errors", "feed_url")
 
 
 def poll_states(session: Session, names: Iterable[str]) -> dict[str, PollState]:

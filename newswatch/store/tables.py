@@ -1,6 +1,7 @@
 """The store's tables. Uniqueness lives here, in constraints, never in memory.
 
-- sources: one row per configured source, with its fetch state and health.
+- sources: one row per configured source, with its fetch state and health (and the feed its page
+  advertises, when its URL is a page: `feed_url`).
 - articles: one row per canonical URL (and per source GUID); `stage` says how far the pipeline got
   with it (fetched → extracted → done), so every stage can restart from the store.
 - stories: the unit of alerting. `story_keys` maps every identity key of every article (canonical
@@ -69,6 +70,7 @@ class Source(SQLModel, table=True):
     gone: bool = False
     health_alerted_at: datetime | None = _when()  # a failure alert went out; a recovery one is owed
     unexpected_errors: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
+    feed_url: str | None = None  # the feed the source's page advertises (connectors.discovery), once found
 
 
 class Story(SQLModel, table=True):

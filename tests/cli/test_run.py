@@ -19,6 +19,7 @@ from flows.summary import CycleSummary
 from newswatch import config as configuration
 from newswatch.store import cycles, session, upgrade
 from tests.conftest import SEEDS
+from tests.support.site import Site
 
 runner = CliRunner()
 
@@ -114,3 +115,46 @@ def test_run_starts_the_workers_early_for_a_new_store_and_never_without_sources(
     assert _expects_pages(configuration.load(path)) is True  # no store can be made: the cycle says why
     path.write_text(f"database: sqlite:///{tmp_path}/store.db\n", encoding="utf-8")
     assert _expects_pages(configuration.load(path)) is False
+
+
+RESOLVED = """\
+database: sqlite:///{tmp}/store.db
+fetch: {{allow_private_networks: true, timeout: 2s}}
+sources:
+  - {{name: plain, url: "{base}/feed.xml"}}
+  - {{name: home, url: "{base}/"}}
+  - {{name: news, url: "{base}/sitemap.xml", type: sitemap}}
+  - {{name: detected, url: "{base}/news.xml"}}
+  - {{name: disabled, url: "{base}/disabled", enabled: false}}
+"""
+SITEMAP = ('<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" xmlns:n="http://www.google.com/schemas/'
+           'sitemap-news/0.9"><url><loc>{base}/a</loc><n:news><n:title>A</n:title>'
+           '<n:publication_date>2024-05-02</n:publication_date></n:news></url></urlset>')
+
+
+def test_check_resolve_says_what_each_sources_url_is(tmp_path):
+    with Site() as site:
+        site.set("/feed.xml", '<rss version="2.0"><channel><item><title>One</title></item></channel></rss>',
+                 "application/rss+xml")
+        site.set("/", '<html><head><link rel="alternate" type="application/rss+xml" href="/feed.xml"></head></html>')
+        site.set("/sitemap.xml", '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                 '<sitemap><loc>{base}/news.xml</loc></sitemap><sitemap><loc>{base}/none.xml</loc></sitemap>'
+                 "</sitemapindex>", "application/xml")
+        site.set("/news.xml", SITEMAP, "application/xml")
+        path = tmp_path / "newswatch.yaml"
+        path.write_text(RESOLVED.format(tmp=tmp_path, base=site.base_url), encoding="utf-8")
+        result = invoke("--config", str(path), "check", "--resolve")
+        assert result.exit_code == 0, result.output
+        assert result.output.splitlines()[1:] == [
+            "plain: feed as is (1 entries)",
+            f"home: feed discovered at {site.url('/feed.xml')} (1 entries)",
+            "news: sitemap as is (1 articles)",
+            f"news:   sitemap {site.url('/none.xml')}: fetch: 404 not found",
+            "detected: sitemap as is (1 articles)"]
+
+        site.set("/", "<html><head><title>no feed here</title></head></html>")
+        result = invoke("--config", str(path), "check", "--resolve")
+        assert result.exit_code == 1
+        assert 'home: error: parse: no feed advertised on the page (no <link rel="alternate"> to RSS, Atom or ' \
+               "JSON Feed)" in result.output
+        assert all(path != "/disabled" for path, _ in site.requests)

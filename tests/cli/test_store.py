@@ -5,10 +5,13 @@ from __future__ import annotations
 from typer.testing import CliRunner
 
 from cli import app
-from newswatch.ingest import add_entries
+from connectors import fetch_feeds_sync
+from newswatch import config as configuration
+from newswatch.ingest import add_entries, ingest, plan
 from newswatch.models import FeedEntry
-from newswatch.store import articles, session, sources
+from newswatch.store import articles, session, sources, upgrade
 from newswatch.store.tables import Article, utcnow
+from tests.support.site import Site
 
 runner = CliRunner()
 
@@ -69,3 +72,42 @@ def row(table: str, first: str, column: int = 0) -> list[str]:
     rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in table.splitlines() if line.startswith("│")]
     (found,) = [cells for cells in rows if cells[column] == first]
     return found
+
+
+def test_a_discovered_feed_is_recorded_shown_polled_and_found_again_when_it_goes(tmp_path):
+    rss = ('<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><item><title>{0} story</title>'
+           '<link>{{base}}/{0}/1</link></item></channel></rss>')
+    with Site() as site:
+        site.set("/", '<html><head><link rel="alternate" type="application/rss+xml" href="/old.xml"></head></html>')
+        site.set("/old.xml", rss.format("old"), "application/rss+xml")
+        path = tmp_path / "newswatch.yaml"
+        path.write_text(f"database: sqlite:///{tmp_path}/store.db\nfetch: {{allow_private_networks: true}}\n"
+                        f"sources:\n  - {{name: home, url: \"{site.url('/')}\"}}\n", encoding="utf-8")
+        config = configuration.load(path)
+        upgrade(config.database)
+
+        def cycle(now):
+            requests = plan(config, now)
+            counts = ingest(config, fetch_feeds_sync(config.fetch, requests), now)
+            return requests, counts
+
+        (first,), counts = cycle(utcnow())
+        assert (first.feed_url, counts.new_articles) == (None, 1)
+        assert row(invoke("--config", str(path), "sources").output, "home")[6] == site.url("/old.xml")
+
+        (second,), counts = cycle(utcnow())
+        assert (second.feed_url, counts.not_modified) == (site.url("/old.xml"), 1)
+        assert site.requests[-1] == ("/old.xml", 304)
+
+        del site.routes["/old.xml"]  # the feed moves; the page says where
+        site.set("/", '<html><head><link rel="alternate" type="application/rss+xml" href="/new.xml"></head></html>')
+        site.set("/new.xml", rss.format("new"), "application/rss+xml")
+        (third,), counts = cycle(utcnow())
+        assert counts.failed == 1
+        shown = row(invoke("--config", str(path), "sources").output, "home")
+        assert shown[4].startswith("fetch: 404 not found (the feed the page advertises") and shown[5:] == [
+            "next cycle", ""]
+
+        (fourth,), counts = cycle(utcnow())
+        assert (fourth.feed_url, counts.new_articles, counts.failed) == (None, 1, 0)
+        assert row(invoke("--config", str(path), "sources").output, "home")[6] == site.url("/new.xml")

@@ -44,7 +44,7 @@ BAD_ROUTES = [
     ("/chain/6", "redirects", "fetch: more than 5 redirects", None),
     ("/to-ftp", "blocked", "fetch: refusing ftp URL ftp://example.com/feed.xml", None),
     ("/no-location", "http", "fetch: 302 found (no redirect to follow)", 302),
-    ("/not-a-feed.html", "parse", "parse: not a feed (no RSS, Atom or JSON Feed structure", 200),
+    ("/not-a-feed.html", "parse", "parse: no feed advertised on the page", 200),
     ("/garbage.xml", "parse", "parse: not a feed (", 200),
 ]
 

@@ -52,7 +52,7 @@ def write_config(tmp_path: Path, replay: ReplayServer, slack: SlackServer, smtp:
         sources:
 {seed_sources(base, indent="          ")}
           - {{name: missing, url: "{base}/feeds/no-such-feed.xml"}}
-          - {{name: not-a-feed, url: "{base}/pages/duvar/lavrov-idlib-talks.html"}}
+          - {{name: not-a-feed, url: "{base}/README.md"}}
           - {{name: dead, url: "http://127.0.0.1:9/rss"}}
         channels:
           log: {{type: jsonl, path: "{tmp_path}/alerts.jsonl"}}

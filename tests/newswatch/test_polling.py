@@ -60,3 +60,29 @@ def test_gone_stops_polling_and_unexpected_failures_add_to_their_running_total()
     assert (gone.gone, gone.unexpected_errors) == (True, 4)
     unexpected = after_poll(gone, Failed("duvar", "unexpected", "ingest: unexpected ValueError"), NOW)
     assert (unexpected.gone, unexpected.unexpected_errors, unexpected.consecutive_failures) == (False, 5, 2)
+
+
+FEED = "https://duvar.example/feed.xml"
+DISCOVERED = replace(FRESH, feed_url=FEED)
+
+
+@pytest.mark.parametrize("before, result, feed_url", [
+    (FRESH, Fetched("duvar", [], feed_url=FEED), FEED),
+    (DISCOVERED, Fetched("duvar", [], feed_url=FEED), FEED),
+    (DISCOVERED, Fetched("duvar", []), None),  # the page became a feed again
+    (DISCOVERED, NotModified("duvar"), FEED),
+    (DISCOVERED, Failed("duvar", "timeout", "fetch: timed out", feed_url=FEED), FEED),
+    (DISCOVERED, Failed("duvar", "parse", "parse: not a feed", feed_url=FEED), FEED),
+    (DISCOVERED, Failed("duvar", "http", "fetch: 500", feed_url=FEED), FEED),
+], ids=["discovered", "polled", "page-is-a-feed", "not-modified", "timeout", "parse", "500"])
+def test_the_discovered_feed_is_kept_until_it_is_found_no_more(before, result, feed_url):
+    assert after_poll(before, result, NOW).feed_url == feed_url
+
+
+@pytest.mark.parametrize("kind", ["not_found", "gone"])
+def test_a_discovered_feed_answering_404_or_410_is_forgotten_and_found_again_next_cycle(kind):
+    after = after_poll(DISCOVERED, Failed("duvar", kind, "fetch: 410 gone", feed_url=FEED), NOW)
+    assert (after.feed_url, after.gone, after.next_check_at, after.etag, after.last_modified) == (
+        None, False, None, None, None)
+    assert (after.consecutive_failures, after.last_error) == (1, "fetch: 410 gone")
+    assert after_poll(FRESH, Failed("duvar", "gone", "fetch: 410 gone"), NOW).gone  # the source's own URL
