@@ -133,3 +133,16 @@ def test_a_sitemap_source_is_planned_as_one_and_what_it_could_not_read_is_report
     note = "sitemap https://daily.example/2024.xml: fetch: 404 not found"
     counts = ingest(config, [Fetched("daily", entries, notes=(note,))], NOW)
     assert (counts.new_articles, counts.errors) == (1, [f"daily: {note}"])
+
+
+def test_a_discovered_feed_is_stored_for_the_next_plan_and_forgotten_when_the_url_changes(database):
+    config = configured(database)
+    plan(config, NOW)
+    feed = "https://duvar.example/feeds/all.xml"
+    ingest(config, [Fetched("duvar", [], etag='"f1"', feed_url=feed)], NOW)
+    (request,) = plan(config, NOW)
+    assert (request.feed_url, request.etag) == (feed, '"f1"')
+    moved = configured(database)
+    moved.sources[0].url = "https://duvar.example/home"
+    (request,) = plan(moved, NOW)
+    assert (request.url, request.feed_url, request.etag) == ("https://duvar.example/home", None, None)
