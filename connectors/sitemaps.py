@@ -138,9 +138,8 @@ def _entry(source: str, node, base: str) -> tuple[FeedEntry, bool] | None:
 
 def _newest(items: list, bound: int, when) -> list:  # noqa: ANN001 - when: item → datetime | None
     """At most `bound` of `items`, the most recent first, undated ones after in their order."""
-    order = sorted(range(len(items)), key=lambda i: (when(items[i]) is None, -(when(items[i]).timestamp())
-                                                     if when(items[i]) else 0, i))
-    return [items[i] for i in order[:bound]]
+    dated = sorted((item for item in items if when(item)), key=when, reverse=True)  # stable: ties keep their order
+    return (dated + [item for item in items if not when(item)])[:bound]
 
 
 def _children(node, name: str):  # noqa: ANN202 - the element children of `node` called `name`, any namespace
