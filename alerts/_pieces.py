@@ -3,7 +3,8 @@
 Rules: titles are folded onto one line (CR, LF and any run of whitespace become one space) and
 cut to `TITLE_CHARS`; highlights are clipped, sorted and merged, and a hit never starts or ends
 with a space; snippets are cut to `SNIPPET_CHARS` with "…"; only http(s) URLs become links;
-times are shown in UTC.
+times are shown in UTC. A story several watchlists alerted at once (one message, issue 19) names
+each of them with its terms (`watchlists`, `grouped`); a digest's label names every watchlist once.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 from newswatch.models import Alert
 
-__all__ = ["SNIPPET_CHARS", "check_count", "clip", "cut", "link_url", "oneline", "segments",
+__all__ = ["SNIPPET_CHARS", "check_count", "clip", "cut", "link_url", "oneline", "segments", "several",
            "story_view", "watchlists", "when"]
 
 SNIPPET_CHARS = 1000
@@ -117,13 +118,25 @@ def also_line(names: list[str]) -> str:
 
 
 def watchlists(alerts: list[Alert]) -> str:
-    return ", ".join(dict.fromkeys(a.watchlist for a in alerts))
+    """Every watchlist the alerts name, once each, in order."""
+    return ", ".join(dict.fromkeys(oneline(name) for a in alerts for name, _ in a.named()))
+
+
+def several(alerts: list[Alert]) -> bool:
+    """Whether the alerts name more than one watchlist."""
+    return len({name for a in alerts for name, _ in a.named()}) > 1
+
+
+def _watchlist_views(alert: Alert) -> list[dict[str, Any]]:
+    return [{"name": oneline(name), "terms": terms,
+             "matched": "matched: " + ", ".join(terms) if terms else ""} for name, terms in alert.named()]
 
 
 def story_view(alert: Alert, snippet_chars: int = SNIPPET_CHARS) -> dict[str, Any]:
     """What every template sees for one story."""
     return {
         "story_id": alert.story_id, "watchlist": alert.watchlist,
+        "watchlists": _watchlist_views(alert), "grouped": len(alert.named()) > 1,
         "title": _updated(alert.revision) + (cut(oneline(alert.title), TITLE_CHARS) or "(untitled)"),
         "url": link_url(alert.url), "revision": alert.revision,
         "raw_url": oneline(alert.url), "source": oneline(alert.source),

@@ -3,7 +3,9 @@
 Rules: `&`, `<`, `>` become `&amp;` `&lt;` `&gt;` and nothing else is entity-encoded. mrkdwn has
 no escape for `*`, `_`, `~` and backtick, so in outside text those are swapped for look-alikes
 (∗ ˍ ∼ ˋ) *before* our own bold markers and links are added, and `|` in a link label becomes ∣;
-so a headline can never break its link or bold the wrong words. Texts are cut with "…" to Slack's
+so a headline can never break its link or bold the wrong words. A story several watchlists
+alerted names each in its own context element (the last one listing what does not fit); a
+digest that names several watchlists shows each story's. Texts are cut with "…" to Slack's
 limits: 3,000 characters per section, 150 per header, ≤ 50 blocks, ≤ 10 context elements. A
 digest also stops near 12,000 characters, where Slack has been seen to reject messages
 (slackapi/bolt-js#2509), and then ends with "and N more".
@@ -15,7 +17,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
-from alerts._pieces import check_count, clip, cut, oneline, story_view, watchlists, when
+from alerts._pieces import check_count, clip, cut, oneline, several, story_view, watchlists, when
 from newswatch.models import Alert
 
 __all__ = ["SLACK_BLOCKS_MAX", "SLACK_CONTEXT_MAX", "SLACK_DIGEST_CHARS", "SLACK_HEADER_MAX",
@@ -105,10 +107,22 @@ def _small(text: str) -> str:
     return _mrkdwn(cut(text, _SLACK_SMALL)) if text else ""
 
 
+def _watchlist_elements(view: dict[str, Any], room: int) -> list[str]:
+    """Context texts naming the story's watchlists: one with its terms each, at most `room`."""
+    if not view["grouped"]:
+        terms = "matched: " + ", ".join(view["terms"]) if view["terms"] else ""
+        return [_small(f"watchlist: {view['watchlist']}"), _small(terms)]
+    named = [_small(" · ".join(t for t in (f"watchlist: {w['name']}", w["matched"]) if t))
+             for w in view["watchlists"]]
+    if len(named) <= room:
+        return named
+    rest = [w["name"] for w in view["watchlists"][room - 1:]]
+    return [*named[:room - 1], _small(f"and {len(rest)} more watchlists: " + ", ".join(rest))]
+
+
 def _slack_single(view: dict[str, Any]) -> list[dict[str, Any]]:
-    terms = "matched: " + ", ".join(view["terms"]) if view["terms"] else ""
-    meta = [_small(view["source"]), _slack_date(view["published"]),
-            _small(f"watchlist: {view['watchlist']}"), _small(terms)]
+    meta = [t for t in (_small(view["source"]), _slack_date(view["published"])) if t]
+    meta += _watchlist_elements(view, SLACK_CONTEXT_MAX - len(meta))
     blocks = [_section(_slack_headline(view, SLACK_TEXT_MAX)), _context([t for t in meta if t])]
     snippet = _slack_snippet(view["segments"], SLACK_TEXT_MAX)
     if snippet.strip():
@@ -118,11 +132,13 @@ def _slack_single(view: dict[str, Any]) -> list[dict[str, Any]]:
     return blocks
 
 
-def _slack_story(view: dict[str, Any]) -> str:
-    """One digest story as one section text (≤ 3,000 characters)."""
+def _slack_story(view: dict[str, Any], named: bool) -> str:
+    """One digest story as one section text (≤ 3,000 characters); `named`: with its watchlists."""
     headline = _slack_headline(view, SLACK_TEXT_MAX // 2)
+    why = "; ".join(" ".join(t for t in (w["name"], f"({w['matched']})" if w["matched"] else "") if t)
+                    for w in view["watchlists"]) if named else ""
     meta = " · ".join(t for t in (_small(view["source"]), _slack_date(view["published"]),
-                                  _small(view["also"])) if t)
+                                  _small(why and f"watchlists: {why}"), _small(view["also"])) if t)
     budget = min(_SLACK_DIGEST_SNIPPET, SLACK_TEXT_MAX - len(headline) - len(meta) - 2)
     snippet = _slack_snippet(view["segments"], budget)
     return "\n".join(part for part in (headline, meta, snippet) if part.strip())
@@ -134,7 +150,7 @@ def _slack_digest(alerts: list[Alert]) -> list[dict[str, Any]]:
     used = 0
     for position, alert in enumerate(alerts):
         left = len(alerts) - position
-        text = _slack_story(story_view(alert))
+        text = _slack_story(story_view(alert), several(alerts))
         room = SLACK_BLOCKS_MAX - len(blocks) - (1 if left > 1 else 0)
         if room < 1 or used + len(text) > SLACK_DIGEST_CHARS:
             blocks.append(_context([f"and {left} more"]))

@@ -3,7 +3,8 @@
 Rules: newest entry first, at most `max_entries`; an entry's id is
 `tag:newswatch,2026:story-<id>-<watchlist>`, and sending a story that is already in the feed
 moves it to the top instead of adding it twice (a retried send changes nothing; a follow-up of
-the story replaces its entry with the update). The file is
+the story replaces its entry with the update). A story several watchlists alerted at once goes
+into each of their feeds, its entry naming them all. The file is
 rewritten through a temporary file and os.replace, so a reader never sees half a feed, under an
 flock on the directory, so two workers never lose each other's entries. A file that is not XML
 is left alone: the error is permanent and says so.
@@ -18,6 +19,7 @@ import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -44,7 +46,8 @@ def send(name: str, channel: AtomChannel, alerts: list[Alert], digest: bool = Fa
     now = datetime.now(timezone.utc)
     by_watchlist: dict[str, list[Alert]] = {}
     for alert in alerts:
-        by_watchlist.setdefault(alert.watchlist, []).append(alert)
+        for watchlist, _ in alert.named():
+            by_watchlist.setdefault(watchlist, []).append(replace(alert, watchlist=watchlist))
     directory = Path(channel.directory)
     for watchlist, group in by_watchlist.items():
         path = directory / f"{_filename(watchlist)}.atom"

@@ -8,8 +8,10 @@
     console(alerts, digest)        a rich renderable
     atom_entry(alert)              the fields of an Atom entry, with an HTML summary
 
-Rules: a digest is several alerts in one message (for one watchlist; given several, the texts
-name them all and ids use the first). Every renderer works from the same story view
+Rules: a digest is several alerts in one message, each story once (for one watchlist or several:
+the texts name them all, and ids use the first). An alert naming several watchlists (one story
+several watchlists alerted at once, issue 19) shows each with its terms; ids and List-Id use its
+first watchlist, and `record` keeps `watchlist` and `terms` (the first's) beside `watchlists`. Every renderer works from the same story view
 (alerts._pieces): titles folded onto one line, so a headline can never inject a mail header;
 highlights repaired; snippets cut; only http(s) URLs linked.
 
@@ -43,7 +45,7 @@ from rich.panel import Panel
 from rich.style import Style
 from rich.text import Text
 
-from alerts._pieces import (SNIPPET_CHARS, check_count, cut, oneline, segments, story_view,
+from alerts._pieces import (SNIPPET_CHARS, check_count, cut, oneline, segments, several, story_view,
                             watchlists)
 from alerts._slack_blocks import (SLACK_BLOCKS_MAX, SLACK_DIGEST_CHARS, SLACK_HEADER_MAX,
                                   SLACK_TEXT_MAX, slack, slack_escape)
@@ -101,6 +103,7 @@ def record(alert: Alert, sent_at: datetime) -> dict[str, Any]:
         "highlights": [[start, end] for start, end in alert.highlights],
         "also_reported_by": list(alert.also_reported_by), "delivery_id": alert.delivery_id,
         "revision": alert.revision, "sent_at": sent_at.isoformat(),
+        "watchlists": [{"name": name, "terms": terms} for name, terms in alert.named()],
     }
 
 
@@ -167,7 +170,7 @@ def email(alerts: list[Alert], digest: bool = False, *, revision: int = 0,
     subject = cut(oneline(f"[newswatch] {label}: {headline}"), _SUBJECT_CHARS)
     message_id, in_reply_to = _thread_ids(alerts, digest, revision, installation or _installation)
     context = {"alerts": views, "digest": digest, "watchlist": label, "count": len(alerts),
-               "subject": subject}
+               "subject": subject, "several": several(alerts)}
     return EmailContent(subject=subject, text=_render("email.txt", templates, **context),
                         html=_render("email.html", templates, **context), message_id=message_id,
                         in_reply_to=in_reply_to,
@@ -183,11 +186,16 @@ def _md(text: str) -> str:
 def _md_story(view: dict[str, Any]) -> str:
     title = _md(view["title"])
     url = view["url"] and re.sub(r"[()\s]", lambda m: f"%{ord(m.group()):02X}", view["url"])
-    lines = [f"**[{title}]({url})**" if url else f"**{title}**",
-             _md(" · ".join(t for t in (view["source"], view["when"],
-                                        f"watchlist: {view['watchlist']}") if t))]
-    if view["terms"]:
-        lines.append(_md("matched: " + ", ".join(view["terms"])))
+    lines = [f"**[{title}]({url})**" if url else f"**{title}**"]
+    if view["grouped"]:
+        lines.append(_md(" · ".join(t for t in (view["source"], view["when"]) if t)))
+        lines += [_md(" · ".join(t for t in (f"watchlist: {w['name']}", w["matched"]) if t))
+                  for w in view["watchlists"]]
+    else:
+        lines.append(_md(" · ".join(t for t in (view["source"], view["when"],
+                                                f"watchlist: {view['watchlist']}") if t)))
+        if view["terms"]:
+            lines.append(_md("matched: " + ", ".join(view["terms"])))
     snippet = "".join(f"**{_md(t)}**" if hit else _md(t) for t, hit in view["segments"])
     lines += ["", snippet] if snippet.strip() else []
     lines += ["", _md(view["also"])] if view["also"] else []
@@ -210,9 +218,11 @@ def _console_story(view: dict[str, Any]) -> Text:
     text = Text()
     text.append(view["title"], style=Style(bold=True, link=view["url"]))
     meta = " · ".join(t for t in (view["source"], view["when"]) if t)
-    text.append(f"\n{meta}\nwatchlist {view['watchlist']}", style="dim")
-    if view["terms"]:
-        text.append(" · matched: " + ", ".join(view["terms"]), style="dim")
+    text.append(f"\n{meta}", style="dim")
+    for watchlist in view["watchlists"]:
+        text.append(f"\nwatchlist {watchlist['name']}", style="dim")
+        if watchlist["matched"]:
+            text.append(f" · {watchlist['matched']}", style="dim")
     text.append("\n")
     for piece, hit in view["segments"]:
         text.append(piece, style="bold yellow" if hit else None)
@@ -227,7 +237,7 @@ def console(alerts: list[Alert], digest: bool = False) -> RenderableType:
     check_count(alerts, digest)
     views = [story_view(a, 300 if digest else SNIPPET_CHARS) for a in alerts]
     if not digest:
-        return Panel(_console_story(views[0]), title=Text(f"newswatch · {views[0]['watchlist']}"),
+        return Panel(_console_story(views[0]), title=Text(f"newswatch · {watchlists(alerts)}"),
                      title_align="left")
     stories = [part for v in views for part in (_console_story(v), Text(""))][:-1]
     return Panel(Group(*stories), title=Text(f"{len(alerts)} stories for {watchlists(alerts)}"),

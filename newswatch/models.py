@@ -233,7 +233,13 @@ class Hit:
 
 @dataclass(frozen=True)
 class Alert:
-    """One story matched by one watchlist, ready to render for a channel."""
+    """One story matched by one watchlist (or by several: `watchlists`), ready to render for a channel.
+
+    `watchlist` and `terms` are the first watchlist's (the jsonl and webhook payloads keep them);
+    `watchlists` names every watchlist of a message that several alerted at once, each with its
+    terms (empty: only `watchlist`). `also_reports` pairs each name of `also_reported_by` with
+    that outlet's report's URL.
+    """
 
     watchlist: str
     story_id: int
@@ -247,3 +253,11 @@ class Alert:
     also_reported_by: list[str] = field(default_factory=list)
     delivery_id: int | None = None
     revision: int = 0  # 0: the story's first alert; n: its n-th follow-up (threads email replies)
+    watchlists: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (name, terms) of every watchlist named
+    also_reports: tuple[tuple[str, str], ...] = ()  # (outlet, its report's URL), as also_reported_by
+
+    def named(self) -> list[tuple[str, list[str]]]:
+        """(watchlist, terms) of every watchlist the alert names, the first one first."""
+        if self.watchlists:
+            return [(name, list(terms)) for name, terms in self.watchlists]
+        return [(self.watchlist, list(self.terms))]

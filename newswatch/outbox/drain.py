@@ -4,8 +4,14 @@ The sending is the out-edge's, handed in as a value (`Outlet`: the `alerts` pack
 so the out-edge renders and sends and knows no database; this module claims, asks what each
 alert says (newswatch.outbox.assembly), leases and records.
 
-Rules: channels drain in parallel threads, so one channel's outage never delays another. Due
-digest deliveries of one watchlist go out as one message; the others one by one. A transient
+Rules: channels drain in parallel threads, so one channel's outage never delays another. One
+message per story (issue 19): the claimed deliveries of one story and revision, due together
+because several watchlists alerted it, go out as one message naming every watchlist
+(assembly.combine), and the due digest deliveries as one digest listing each story once; the
+notices one by one. A message's deliveries share its one attempt and its one outcome, each row
+marked (so the outbox still holds one row per story, watchlist and channel, and retries stay
+exact); a row already sent is never claimed again, so a later retry groups only what is still due.
+A transient
 error ("retry") stops that channel for this run: the failed message gets its backoff from
 `newswatch.outbox.retry`, and what was claimed but not tried goes back to pending at the same time.
 A permanent error marks only that message's deliveries dead and the channel goes on.
@@ -150,8 +156,8 @@ def _send_batch(database: str, name: str, channel: Channel, outlet: Outlet, batc
         message = [c for c in message if c.alert.delivery_id in held]
         if not message:
             continue  # taken over by another sender: it is theirs to send
-        result = contain("deliver", f"{name} deliveries {','.join(map(str, sorted(held)))}",
-                         outlet.attempt, name, channel, [c.alert for c in message], digest=message[0].digest)
+        result = contain("deliver", f"{name} deliveries {','.join(map(str, sorted(held)))}", outlet.attempt,
+                         name, channel, assembly.combine([c.alert for c in message]), digest=message[0].digest)
         if result is None:
             _record_sent(database, outcome, message, clock(), lease.token)
         elif _record_failure(database, outcome, message, result, clock(), lease.token):
@@ -162,15 +168,18 @@ def _send_batch(database: str, name: str, channel: Channel, outlet: Outlet, batc
 
 
 def _messages(batch: Message) -> list[Message]:
-    """One message per instant delivery, one per watchlist for the digest deliveries."""
-    digests: dict[str, Message] = {}
-    singles = []
-    for claimed in batch:
+    """One message per story and revision of the instant deliveries (one per notice), in the order
+    of their first delivery, then one for the digest deliveries."""
+    singles: dict[tuple[int, int] | int, Message] = {}
+    digest: Message = []
+    for position, claimed in enumerate(batch):
+        alert = claimed.alert
         if claimed.digest:
-            digests.setdefault(claimed.alert.watchlist, []).append(claimed)
+            digest.append(claimed)
         else:
-            singles.append([claimed])
-    return singles + list(digests.values())
+            singles.setdefault((alert.story_id, alert.revision) if alert.story_id else -position - 1,
+                               []).append(claimed)
+    return [*singles.values(), *([digest] if digest else [])]
 
 
 def _record_sent(database: str, outcome: ChannelOutcome, message: Message, now: datetime, token: str) -> None:
@@ -201,7 +210,7 @@ def _record_failure(database: str, outcome: ChannelOutcome, message: Message,
         outcome.failed += len(message)
     outcome.error = text
     log.warning("deliver channel=%s stories=%s status=%s error=%s", outcome.channel,
-                ",".join(str(c.alert.story_id) for c in message), "dead" if retry_at is None else "failed",
+                ",".join(dict.fromkeys(str(c.alert.story_id) for c in message)), "dead" if retry_at is None else "failed",
                 text)
     return not isinstance(result, ItemFailure) and result.kind == "retry"
 

@@ -2,8 +2,8 @@
 
 The queries only: when a delivery is due (newswatch.outbox.cadence), what its alert says
 (newswatch.outbox.assembly) and when a failed one is tried again (newswatch.outbox.retry) are
-decided in the core and come here as values; `alert_rows` and `notice_rows` give the rows an
-alert is made of.
+decided in the core and come here as values; `alert_rows`, `story_reports` and `notice_rows` give
+the rows an alert is made of.
 
 States: pending → sending → sent, or → failed (retried at `next_attempt_at`) → … → dead.
 A delivery carries a match (an alert) or a notice (newswatch's own message, `enqueue_notice`).
@@ -13,7 +13,9 @@ Claims: a claim is a conditional UPDATE committed before sending; while `sending
 clock then, not when its run began), and `claim_token` names the claim. The holder `renew`s the
 lease while it sends; every later write (`mark_sent`, `mark_failed`, `unclaim`) given the token
 changes only deliveries that claim still holds, so a sender whose lease ran out and was taken over
-cannot mark the new holder's delivery. A process killed mid-send leaves the delivery `sending`;
+cannot mark the new holder's delivery. A claim that reaches its limit also takes the due deliveries
+of the same stories beyond it, so a story's alerts for several watchlists are claimed together and
+go out as one message (newswatch.outbox.drain). A process killed mid-send leaves the delivery `sending`;
 when the lease runs out it is claimed again, so the one message in flight at a crash may arrive
 twice, never zero times.
 
@@ -37,12 +39,12 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from newswatch.store._sql import insert_ignore
+from newswatch.store._sql import in_lists, insert_ignore
 from newswatch.store.tables import Article, Delivery, Installation, Match, Notice, Source
 
 __all__ = ["LEASE", "AlertRow", "Claimed", "alert_rows", "claim", "enqueue", "enqueue_notice", "installation_id",
            "listing", "mark_failed", "mark_sent", "next_attempt_of", "notice_rows", "release_for_retry", "renew",
-           "sent_at_once_since", "unclaim"]
+           "sent_at_once_since", "story_reports", "unclaim"]
 
 LEASE = timedelta(minutes=5)
 _CLAIMABLE = ("pending", "failed", "sending")
@@ -113,14 +115,18 @@ def claim(session: Session, channel: str, now: datetime, limit: int = 100) -> li
     under one new token; the caller commits before sending.
 
     One conditional UPDATE for them all: a delivery another worker took meanwhile is no longer
-    due (its lease ends in the future), so it is not taken again."""
-    due = session.exec(
-        select(Delivery.id).where(Delivery.channel == channel, col(Delivery.status).in_(_CLAIMABLE),
-                                  col(Delivery.next_attempt_at) <= now)
-        .order_by(col(Delivery.id)).limit(limit)
-    ).all()
+    due (its lease ends in the future), so it is not taken again. When `limit` is reached, the
+    due deliveries of the same stories past it are taken too (one message per story, issue 19)."""
+    is_due = sa.and_(Delivery.channel == channel, col(Delivery.status).in_(_CLAIMABLE),
+                     col(Delivery.next_attempt_at) <= now)
+    due = list(session.exec(select(Delivery.id).where(is_due).order_by(col(Delivery.id)).limit(limit)).all())
     if not due:
         return []
+    if len(due) == limit:
+        stories = select(Match.story_id).join(Delivery, col(Delivery.match_id) == col(Match.id)).where(
+            col(Delivery.id).in_(due))
+        due += session.exec(select(Delivery.id).join(Match, col(Match.id) == col(Delivery.match_id))
+                            .where(is_due, col(Delivery.id) > due[-1], col(Match.story_id).in_(stories))).all()
     table, token = Delivery.__table__, uuid.uuid4().hex
     taken = session.execute(
         table.update().where(table.c.id.in_(due), table.c.status.in_(_CLAIMABLE), table.c.next_attempt_at <= now)
@@ -165,6 +171,18 @@ def alert_rows(session: Session, delivery_ids: list[int]) -> list[AlertRow]:
         .join(Match, col(Match.id) == col(Delivery.match_id)).join(Article, col(Article.id) == col(Match.article_id))
         .join(Source, col(Source.id) == col(Article.source_id)).where(col(Delivery.id).in_(delivery_ids))
     ).all()]
+
+
+def story_reports(session: Session, story_ids: Iterable[int]) -> dict[int, list[tuple[str, str]]]:
+    """(source name, article URL) of each story's articles, oldest article first."""
+    found: dict[int, list[tuple[str, str]]] = {}
+    for chunk in in_lists(session, story_ids):
+        query = (sa.select(Article.story_id, Source.name, Article.url)
+                 .join(Source, col(Source.id) == col(Article.source_id))
+                 .where(col(Article.story_id).in_(chunk)).order_by(col(Article.id)))
+        for story_id, name, url in session.execute(query):
+            found.setdefault(story_id, []).append((name, url))
+    return found
 
 
 def mark_sent(session: Session, delivery_ids: Iterable[int], now: datetime, token: str | None = None) -> int:
