@@ -5,6 +5,8 @@ cut to `TITLE_CHARS`; highlights are clipped, sorted and merged, and a hit never
 with a space; snippets are cut to `SNIPPET_CHARS` with "…"; only http(s) URLs become links;
 times are shown in UTC. A story several watchlists alerted at once (one message, issue 19) names
 each of them with its terms (`watchlists`, `grouped`); a digest's label names every watchlist once.
+"Also reported by" names the first `ALSO_NAMES` outlets, each with its report's address where it is
+an http(s) URL (`also_links`), and counts the rest (`also_more`).
 """
 
 from __future__ import annotations
@@ -112,9 +114,26 @@ def also_line(names: list[str]) -> str:
     if not names:
         return ""
     shown = ", ".join(oneline(n) for n in names[:ALSO_NAMES])
-    more = f" and {len(names) - ALSO_NAMES} more" if len(names) > ALSO_NAMES else ""
-    outlets = "outlet" if len(names) == 1 else "outlets"
-    return f"also reported by {len(names)} {outlets}: {shown}{more}"
+    return f"{_also_head(names)}: {shown}{_also_more(names)}"
+
+
+def _also_head(names: list[str]) -> str:
+    return f"also reported by {len(names)} {'outlet' if len(names) == 1 else 'outlets'}" if names else ""
+
+
+def _also_more(names: list[str]) -> str:
+    return f" and {len(names) - ALSO_NAMES} more" if len(names) > ALSO_NAMES else ""
+
+
+def _also_links(alert: Alert) -> list[dict[str, Any]]:
+    """The first ALSO_NAMES outlets, each with its report's linkable URL (or None)."""
+    urls = dict(alert.also_reports)
+    links = []
+    for name in alert.also_reported_by[:ALSO_NAMES]:
+        url = urls.get(name, "")
+        shown = re.sub(r'[\s<>"]', lambda m: f"%{ord(m.group()):02X}", url.strip())  # one word in plain text
+        links.append({"name": oneline(name), "url": link_url(url), "raw_url": shown})
+    return links
 
 
 def watchlists(alerts: list[Alert]) -> str:
@@ -142,7 +161,8 @@ def story_view(alert: Alert, snippet_chars: int = SNIPPET_CHARS) -> dict[str, An
         "raw_url": oneline(alert.url), "source": oneline(alert.source),
         "when": when(alert.published), "published": alert.published,
         "terms": list(alert.terms), "also_reported_by": list(alert.also_reported_by),
-        "also": also_line(alert.also_reported_by),
+        "also": also_line(alert.also_reported_by), "also_head": _also_head(alert.also_reported_by),
+        "also_links": _also_links(alert), "also_more": _also_more(alert.also_reported_by).strip(),
         "segments": clip(segments(alert.snippet, alert.highlights), snippet_chars),
     }
 

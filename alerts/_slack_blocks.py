@@ -3,7 +3,8 @@
 Rules: `&`, `<`, `>` become `&amp;` `&lt;` `&gt;` and nothing else is entity-encoded. mrkdwn has
 no escape for `*`, `_`, `~` and backtick, so in outside text those are swapped for look-alikes
 (∗ ˍ ∼ ˋ) *before* our own bold markers and links are added, and `|` in a link label becomes ∣;
-so a headline can never break its link or bold the wrong words. A story several watchlists
+so a headline can never break its link or bold the wrong words. "Also reported by" links each
+outlet's report while it fits its budget, and names the others. A story several watchlists
 alerted names each in its own context element (the last one listing what does not fit); a
 digest that names several watchlists shows each story's. Texts are cut with "…" to Slack's
 limits: 3,000 characters per section, 150 per header, ≤ 50 blocks, ≤ 10 context elements. A
@@ -31,6 +32,8 @@ SLACK_DIGEST_CHARS = 12_000
 _SLACK_TITLE = 250
 _SLACK_DIGEST_SNIPPET = 300
 _SLACK_SMALL = 300  # one context element
+_SLACK_ALSO = 2000  # "also reported by", its outlets linked (a text object holds 3,000)
+_SLACK_DIGEST_ALSO = 600  # the same in a digest's story
 
 
 _SLACK_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
@@ -56,14 +59,39 @@ def _slack_bold(text: str) -> str:
     return f"*{_mrkdwn(text)}*"  # segments() keeps spaces out of hits: Slack ignores `* x*`
 
 
+def _slack_link(url: str, label: str) -> str:
+    """`<url|label>`: the URL's `|`, `<`, `>`, quotes and spaces percent-encoded, `label` already mrkdwn."""
+    url = re.sub(r"[|<>\"\s]", lambda m: f"%{ord(m.group()):02X}", url)
+    return f"<{slack_escape(url)}|{label.replace('|', chr(0x2223))}>"
+
+
 def _slack_headline(view: dict[str, Any], limit: int) -> str:
     label = _mrkdwn(cut(view["title"], _SLACK_TITLE)).replace("|", "\u2223")
     if view["url"]:
-        url = re.sub(r"[|<>\"\s]", lambda m: f"%{ord(m.group()):02X}", view["url"])
-        link = f"*<{slack_escape(url)}|{label}>*"
+        link = f"*{_slack_link(view['url'], label)}*"
         if len(link) <= limit:
             return link
     return f"*{label}*"
+
+
+def _slack_also(view: dict[str, Any], budget: int) -> str:
+    """"also reported by N outlets: <url|name>, …", each outlet linked while the text stays within
+    `budget` characters (the others named only)."""
+    if not view["also"]:
+        return ""
+    head, more = _small(view["also_head"]) + ": ", view["also_more"] and " " + _small(view["also_more"])
+    names = [_small(o["name"]) for o in view["also_links"]]
+    used = len(head) + len(more) + sum(len(n) + 2 for n in names)
+    if used > budget:
+        return _small(view["also"])
+    shown = []
+    for name, outlet in zip(names, view["also_links"], strict=True):
+        link = _slack_link(outlet["url"], name) if outlet["url"] else name
+        if used - len(name) + len(link) <= budget:
+            used += len(link) - len(name)
+            name = link
+        shown.append(name)
+    return head + ", ".join(shown) + more
 
 
 def _slack_date(published: datetime | None) -> str:
@@ -128,7 +156,7 @@ def _slack_single(view: dict[str, Any]) -> list[dict[str, Any]]:
     if snippet.strip():
         blocks.append(_section(snippet))
     if view["also"]:
-        blocks.append(_context([_small(view["also"])]))
+        blocks.append(_context([_slack_also(view, _SLACK_ALSO)]))
     return blocks
 
 
@@ -138,7 +166,7 @@ def _slack_story(view: dict[str, Any], named: bool) -> str:
     why = "; ".join(" ".join(t for t in (w["name"], f"({w['matched']})" if w["matched"] else "") if t)
                     for w in view["watchlists"]) if named else ""
     meta = " · ".join(t for t in (_small(view["source"]), _slack_date(view["published"]),
-                                  _small(why and f"watchlists: {why}"), _small(view["also"])) if t)
+                                  _small(why and f"watchlists: {why}"), _slack_also(view, _SLACK_DIGEST_ALSO)) if t)
     budget = min(_SLACK_DIGEST_SNIPPET, SLACK_TEXT_MAX - len(headline) - len(meta) - 2)
     snippet = _slack_snippet(view["segments"], budget)
     return "\n".join(part for part in (headline, meta, snippet) if part.strip())

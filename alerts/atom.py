@@ -99,6 +99,8 @@ def _entry(alert: Alert, now: datetime) -> ET.Element:
     _add(entry, "title", fields["title"], type="text")
     if fields["url"]:
         _add(entry, "link", rel="alternate", href=fields["url"])
+    for outlet, url in fields["related"]:  # "also reported by"
+        _add(entry, "link", rel="related", href=url, title=outlet)
     _add(entry, "updated", now.isoformat())
     if fields["published"]:
         _add(entry, "published", _utc(fields["published"]).isoformat())

@@ -6,14 +6,16 @@
     email(alerts, digest)          EmailContent: subject, text and HTML parts, thread ids, List-Id
     markdown(alerts, digest)       (title, body) for Apprise
     console(alerts, digest)        a rich renderable
-    atom_entry(alert)              the fields of an Atom entry, with an HTML summary
+    atom_entry(alert)              the fields of an Atom entry, with an HTML summary and related links
 
 Rules: a digest is several alerts in one message, each story once (for one watchlist or several:
 the texts name them all, and ids use the first). An alert naming several watchlists (one story
 several watchlists alerted at once, issue 19) shows each with its terms; ids and List-Id use its
 first watchlist, and `record` keeps `watchlist` and `terms` (the first's) beside `watchlists`. Every renderer works from the same story view
 (alerts._pieces): titles folded onto one line, so a headline can never inject a mail header;
-highlights repaired; snippets cut; only http(s) URLs linked.
+highlights repaired; snippets cut; only http(s) URLs linked. "Also reported by" links each outlet's
+report wherever the channel can link (Slack, e-mail, Apprise's Markdown, the console's terminal
+links, Atom's related links and HTML summary); the plain-text e-mail lists each with its address.
 
 Templates: email.txt, email.html and the per-story alert.txt / alert.html (also the Atom
 summary) live in alerts/templates/ (Jinja2; autoescaped when the name ends in .html).
@@ -104,6 +106,7 @@ def record(alert: Alert, sent_at: datetime) -> dict[str, Any]:
         "also_reported_by": list(alert.also_reported_by), "delivery_id": alert.delivery_id,
         "revision": alert.revision, "sent_at": sent_at.isoformat(),
         "watchlists": [{"name": name, "terms": terms} for name, terms in alert.named()],
+        "also_reported": [{"source": name, "url": url} for name, url in alert.also_reports],
     }
 
 
@@ -185,7 +188,7 @@ def _md(text: str) -> str:
 
 def _md_story(view: dict[str, Any]) -> str:
     title = _md(view["title"])
-    url = view["url"] and re.sub(r"[()\s]", lambda m: f"%{ord(m.group()):02X}", view["url"])
+    url = view["url"] and _md_url(view["url"])
     lines = [f"**[{title}]({url})**" if url else f"**{title}**"]
     if view["grouped"]:
         lines.append(_md(" · ".join(t for t in (view["source"], view["when"]) if t)))
@@ -198,8 +201,16 @@ def _md_story(view: dict[str, Any]) -> str:
             lines.append(_md("matched: " + ", ".join(view["terms"])))
     snippet = "".join(f"**{_md(t)}**" if hit else _md(t) for t, hit in view["segments"])
     lines += ["", snippet] if snippet.strip() else []
-    lines += ["", _md(view["also"])] if view["also"] else []
+    if view["also"]:
+        outlets = [f"[{_md(o['name'])}]({_md_url(o['url'])})" if o["url"] else _md(o["name"])
+                   for o in view["also_links"]]
+        lines += ["", _md(view["also_head"] + ": ") + ", ".join(outlets)
+                  + (_md(" " + view["also_more"]) if view["also_more"] else "")]
     return "\n".join(lines)
+
+
+def _md_url(url: str) -> str:
+    return re.sub(r"[()<>\s]", lambda m: f"%{ord(m.group()):02X}", url)
 
 
 def markdown(alerts: list[Alert], digest: bool = False) -> tuple[str, str]:
@@ -228,7 +239,12 @@ def _console_story(view: dict[str, Any]) -> Text:
         text.append(piece, style="bold yellow" if hit else None)
     text.append(f"\n{view['raw_url']}", style=Style(color="blue", link=view["url"]))
     if view["also"]:
-        text.append(f"\n{view['also']}", style="dim")
+        text.append(f"\n{view['also_head']}: ", style="dim")
+        for position, outlet in enumerate(view["also_links"]):
+            text.append(", " if position else "", style="dim")
+            text.append(outlet["name"], style=Style(dim=True, link=outlet["url"]) if outlet["url"] else "dim")
+        if view["also_more"]:
+            text.append(f" {view['also_more']}", style="dim")
     return text
 
 
@@ -255,4 +271,5 @@ def atom_entry(alert: Alert, *, templates: str | Path | None = None) -> dict[str
     view = story_view(alert)
     return {"id": atom_id(alert), "title": view["title"], "url": view["url"],
             "published": alert.published, "author": view["source"], "categories": view["terms"],
+            "related": [(o["name"], o["url"]) for o in view["also_links"] if o["url"]],
             "summary_html": _render("alert.html", templates, a=view).strip()}

@@ -1,7 +1,10 @@
 """The snippet an alert shows: about 200–260 characters of plain text around the best hit.
 
 Rules:
-- The snippet comes from the text when any hit is in the text, else from the title.
+- The snippet comes from the body: the text without the headline that extraction often puts at its
+  start (the title's words, case aside, then a line break or punctuation), so an alert never shows the headline twice
+  (issue 19). Around the body's best hit; when every hit is in the headline, the body's first
+  WIDTH characters, without highlights; the title only when there is no body.
 - Whitespace runs collapse to one space first; hit offsets are mapped through the collapse.
 - The window (WIDTH characters, starting LEAD characters before a hit) is the one holding the most
   distinct terms, then the most hits, then the earliest. A field shorter than WIDTH is shown whole.
@@ -20,11 +23,13 @@ from functools import lru_cache
 
 from newswatch.models import Document, TermHit
 
-__all__ = ["make_snippet"]
+__all__ = ["body_start", "make_snippet"]
 
 WIDTH, LEAD, SLACK = 260, 70, 30
 _SPACES = re.compile(r"\s+")
 _LONG_SPACES = re.compile(r"\s\s+")
+_WORD = re.compile(r"\w+")
+_AFTER_HEADLINE = re.compile(r"[\s.:;,!?|\-\u2013\u2014\u00bb\"'\u2019\u201d)\]]*")
 
 
 @lru_cache(maxsize=128)
@@ -49,7 +54,7 @@ def _window(flat: str, spans: list[tuple[int, int, str]], lo: int, hi: int) -> t
     if hi - lo <= WIDTH:
         return lo, hi
     best: tuple[tuple[int, int, int], int, int, int, int] | None = None
-    for start, end, _ in spans[:50]:
+    for start, end, _ in spans[:50] or [(lo, lo, "")]:  # no hit: the start
         a = max(lo, min(start - LEAD, hi - WIDTH))
         b = min(hi, max(a + WIDTH, end))
         inside = [span for span in spans if a <= span[0] and span[1] <= b]
@@ -69,13 +74,31 @@ def _window(flat: str, spans: list[tuple[int, int, str]], lo: int, hi: int) -> t
     return a, b
 
 
+def body_start(title: str, text: str) -> int:
+    """Where the body begins in `text`: past a leading copy of the headline `title`, else 0."""
+    words = _WORD.findall(title.casefold())
+    found = _WORD.finditer(text)
+    end = 0
+    for word in words:
+        token = next(found, None)
+        if token is None or token.group().casefold() != word:
+            return 0
+        end = token.end()
+    gap = _AFTER_HEADLINE.match(text, end)
+    if not words or (gap.end() < len(text) and not gap.group().strip() and "\n" not in gap.group()):
+        return 0  # the body's first sentence begins with the title's words: not a headline
+    return gap.end()
+
+
 def make_snippet(doc: Document, hits: Sequence[TermHit]) -> tuple[str, list[tuple[int, int]]]:
     """The snippet around the best hit, and the highlighted (start, end) offsets within it."""
-    name = "text" if any(hit.field == "text" for hit in hits) else "title"
+    body = body_start(doc.title, doc.text)
+    name = "text" if doc.text[body:].strip() or not doc.title.strip() else "title"
     flat, ends, removed = _collapse(doc.text if name == "text" else doc.title)
+    first = _flat_offset(body, ends, removed) if name == "text" else 0
     spans = sorted({(_flat_offset(h.start, ends, removed), _flat_offset(h.end, ends, removed), h.term)
-                    for h in hits if h.field == name})
-    lo, hi = len(flat) - len(flat.lstrip(" ")), len(flat.rstrip(" "))
+                    for h in hits if h.field == name and (name == "title" or h.start >= body)})
+    lo, hi = max(first, len(flat) - len(flat.lstrip(" "))), len(flat.rstrip(" "))
     if lo >= hi:
         return "", []
     a, b = _window(flat, spans, lo, hi)

@@ -44,6 +44,9 @@ ALERTS: dict[str, Alert] = {
         terms=["acme", "profit*"], snippet=_ESCAPING_SNIPPET,
         highlights=spans(_ESCAPING_SNIPPET, "Acme", "profits", "<widgets>"),
         also_reported_by=["AP", "BBC News", "Le Monde"], delivery_id=1,
+        also_reports=(("AP", "https://apnews.example/article/acme?a=1&b=<2>"),
+                      ("BBC News", "https://www.bbc.example/news/business-1|2 \"x\""),
+                      ("Le Monde", "javascript:alert(1)")),
     ),
     "turkish": Alert(
         watchlist="deprem", story_id=202,
@@ -54,6 +57,7 @@ ALERTS: dict[str, Alert] = {
         terms=["istanbul", "deprem*"], snippet=_TURKISH_SNIPPET,
         highlights=spans(_TURKISH_SNIPPET, "İstanbul", "depremin"),
         also_reported_by=["Sözcü"], delivery_id=2,
+        also_reports=(("Sözcü", "https://www.sozcu.example/gundem/istanbul-deprem"),),
     ),
     "arabic": Alert(
         watchlist="energy", story_id=303,
@@ -73,6 +77,8 @@ ALERTS: dict[str, Alert] = {
         highlights=[(m, m + 4) for m in range(0, len(_LONG_SNIPPET)) if
                     _LONG_SNIPPET.startswith("Acme", m)],
         also_reported_by=[f"Outlet {n}" for n in range(1, 26)], delivery_id=4,
+        also_reports=tuple((f"Outlet {n}", f"https://outlet{n}.example/" + "long-path/" * 20 + f"?n={n}")
+                           for n in range(1, 26)),
     ),
 }
 

@@ -97,3 +97,27 @@ def test_atom_refuses_to_overwrite_a_file_that_is_not_xml(tmp_path):
         send("feed", AtomChannel(type="atom", directory=str(tmp_path)), [ALERTS["arabic"]])
     assert caught.value.kind == "permanent" and "move it away" in str(caught.value)
     assert (tmp_path / "energy.atom").read_text(encoding="utf-8") == "not xml"
+
+
+def test_a_story_of_two_watchlists_goes_into_both_feeds_with_its_outlets_linked(tmp_path):
+    alert = replace(ALERTS["escaping"], watchlists=(("acme", ("acme",)), ("markets", ("profit*",))))
+    send("feed", AtomChannel(type="atom", directory=str(tmp_path)), [alert])
+    for watchlist in ("acme", "markets"):
+        (entry,) = _feed(tmp_path, watchlist).entries
+        assert entry.id == f"tag:newswatch,2026:story-101-{watchlist}"
+        related = [(link.title, link.href) for link in entry.links if link.rel == "related"]
+        assert related == [("AP", "https://apnews.example/article/acme?a=1&b=<2>"),
+                           ("BBC News", 'https://www.bbc.example/news/business-1|2 "x"')]
+        content = entry.content[0].value
+        assert "<b>markets</b> · matched: profit*" in content and '<a href="https://apnews.example/' in content
+
+
+def test_jsonl_records_every_watchlist_and_each_outlets_report(tmp_path):
+    path = tmp_path / "alerts.jsonl"
+    alert = replace(ALERTS["turkish"], watchlists=(("deprem", ("istanbul", "deprem*")), ("istanbul", ("istanbul",))))
+    send("log", JsonlChannel(type="jsonl", path=str(path)), [alert])
+    (record,) = _lines(path)
+    assert record["watchlist"] == "deprem" and record["terms"] == ["istanbul", "deprem*"]  # the first's, as before
+    assert record["watchlists"] == [{"name": "deprem", "terms": ["istanbul", "deprem*"]},
+                                    {"name": "istanbul", "terms": ["istanbul"]}]
+    assert record["also_reported"] == [{"source": "Sözcü", "url": "https://www.sozcu.example/gundem/istanbul-deprem"}]

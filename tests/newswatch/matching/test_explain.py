@@ -78,7 +78,8 @@ SNIPPET_CASES = [
     # (id, document, field the snippet comes from, expected snippet or None (long), cut at start, at end)
     ("short-whole-text", Document("T", "Shelling  in\n\nIdlib today."), "text", "Shelling in Idlib today.",
      False, False),
-    ("title-only-hit", Document("Talks on  Idlib", "Nothing here."), "title", "Talks on Idlib", False, False),
+    # a hit only in the title shows the body's start (tests/newswatch/matching/test_snippet.py); no body: the title
+    ("title-without-body", Document("Talks on  Idlib", ""), "title", "Talks on Idlib", False, False),
     ("text-preferred", Document("Idlib", "Later, Idlib."), "text", "Later, Idlib.", False, False),
     ("start-of-long-text", Document("", "Idlib " + FILLER * 5), "text", None, False, True),
     ("middle-of-long-text", Document("", FILLER * 3 + "Idlib " + FILLER * 3), "text", None, True, True),

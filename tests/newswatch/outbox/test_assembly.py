@@ -47,6 +47,8 @@ def test_a_matchs_alert_names_its_article_and_the_storys_other_sources_once(data
         "idlib", "Lavrov on Idlib", "https://duvar.example/0", "duvar")
     assert alert.terms == ["Idlib"] and alert.snippet == "talks on Idlib" and alert.highlights == [(9, 14)]
     assert alert.also_reported_by == ["wire", "post"] and alert.revision == 0 and alert.delivery_id is not None
+    assert alert.also_reports == (("wire", "https://wire.example/1"), ("post", "https://post.example/3"))
+    assert alert.named() == [("idlib", ["Idlib"])]
 
 
 def test_a_notice_is_an_alert_of_its_topic_on_story_zero(database):
