@@ -87,7 +87,8 @@ def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_s
     assert first.returncode == 0, first.stderr
     assert "Lavrov" in first.stdout and "إدلب" in first.stdout
     alerts = [json.loads(line) for line in (tmp_path / "data/demo/alerts.jsonl").read_text().splitlines()]
-    assert {a["watchlist"] for a in alerts} == {"idlib", "erdogan-putin"}
+    assert {w["name"] for a in alerts for w in a["watchlists"]} == {"idlib", "erdogan-putin"}
+    assert len({a["story_id"] for a in alerts}) == len(alerts)  # one message a story, naming its watchlists
     second = demo(tmp_path, port)
     assert second.returncode == 0 and "Lavrov" not in second.stdout and "no new alerts" in second.stdout
     assert len((tmp_path / "data/demo/alerts.jsonl").read_text().splitlines()) == len(alerts)
