@@ -18,9 +18,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from collections.abc import Iterator
 
 import httpx
 
@@ -74,18 +74,31 @@ def foreground_run() -> Iterator[None]:
 
 
 def quiet_shutdown() -> None:
-    """Silence the temporary Prefect server's shutdown, once a command's cycle has ended.
+    """End the temporary Prefect server quietly, once a command's cycle has ended.
 
-    With no server of the user's (no PREFECT_API_URL), Prefect runs one in the command's process
-    and cancels it at exit while its services may still be flushing the run's events: about one
-    run in four then logged ~150 lines of CancelledError tracebacks (task_run_recorder "Error
-    flushing 1 events", SQLAlchemy's pool reset) after the cycle had succeeded and been recorded.
-    Those are the temporary server's own records, which ephemeral mode drops anyway; the
-    product's output is the cycle's. A real server's errors are never silenced."""
+    With no server of the user's (no PREFECT_API_URL), Prefect runs one in a subprocess that
+    shares the command's output, and stops it at exit with SIGTERM while its services may still
+    be flushing the run's events: about one run in four then printed ~150 lines of CancelledError
+    tracebacks (task_run_recorder "Error flushing 1 events", SQLAlchemy's pool reset) after the
+    cycle had succeeded and been recorded. So: what this process still has to send (logs,
+    events) is sent first, then the server is killed, which ends it without a shutdown to log;
+    it only held the temporary records that ephemeral mode drops anyway. A real server is never
+    touched."""
     if os.environ.get("PREFECT_API_URL"):
         return
-    for name in ("prefect.server", "sqlalchemy.pool", "uvicorn"):
-        logging.getLogger(name).setLevel(logging.CRITICAL + 1)
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+    from prefect.server.api.server import SubprocessASGIServer
+
+    for worker in (APILogWorker, EventsWorker):
+        worker.drain_all(timeout=5)
+    server = SubprocessASGIServer()  # the one this process started, if any
+    if server.server_process is not None:
+        server.server_process.kill()
+        server.server_process.wait()
+        server.server_process = None
+    # nothing is left to tell it: a late attempt to would only print a connection error
+    logging.getLogger("prefect").setLevel(logging.CRITICAL + 1)
 
 
 @contextmanager

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -159,3 +160,33 @@ def test_check_resolve_says_what_each_sources_url_is(tmp_path):
         assert 'home: error: parse: no feed advertised on the page (no <link rel="alternate"> to RSS, Atom or ' \
                "JSON Feed)" in result.output
         assert all(path != "/disabled" for path, _ in site.requests)
+
+
+DEMO_RUNS = 20
+
+
+def quiet_demos(cwd, runs: int) -> list[subprocess.CompletedProcess]:
+    """`runs` demos in `cwd` without a Prefect server (each its own temporary one, as a new user
+    has), every other one from a fresh store, so that full and unchanged cycles both end."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    env.update(COLUMNS="100", PREFECT_HOME=str(cwd / "prefect"))
+    cwd.mkdir()
+    port = str(free_port())  # one a folder: its feeds' addresses stay the same from run to run
+    return [subprocess.run([sys.executable, "-m", "cli", "demo", "--seeds", str(SEEDS), "--port", port,
+                            *(["--reset"] if run % 2 == 0 else [])],
+                           cwd=cwd, env=env, capture_output=True, text=True, timeout=300) for run in range(runs)]
+
+
+def test_the_demo_prints_only_its_own_output_twenty_times_in_a_row(tmp_path):
+    """Issue 19: about one demo in four ended with ~150 lines of Prefect tracebacks ("Error flushing
+    1 events", CancelledError) from its temporary server's shutdown, after a cycle that succeeded.
+    Two at a time, in two folders of their own: the two cores."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        streams = pool.map(quiet_demos, [tmp_path / "a", tmp_path / "b"], [DEMO_RUNS // 2] * 2)
+        runs = [run for stream in streams for run in stream]
+    assert len(runs) == DEMO_RUNS
+    for run in runs:
+        output = run.stdout + run.stderr
+        assert run.returncode == 0, output
+        assert "Traceback" not in output and "ERROR" not in output, output
+        assert "sources=4" in output  # the cycle's own summary line
