@@ -15,8 +15,8 @@ parse_opml(data) → Opml(title, feeds, problems). Rules:
 - Refused with OpmlError: a file that is not well-formed XML (with the parser's line and reason),
   whose root is not `<opml>`, that declares XML entities or names an external DTD, or that is
   larger than MAX_BYTES.
-- Safe on hostile input: libxml2 via lxml with no network, no DTD loading and no external
-  entities (no XXE); its entity amplification limit stops "billion laughs" and quadratic blow-up,
+- Safe on hostile input (connectors/xml.py): libxml2 via lxml with no network, no DTD loading
+  and no external entities (no XXE); its entity amplification limit stops "billion laughs" and quadratic blow-up,
   and any document declaring entities is refused anyway (an OPML never needs one).
 
 write_opml(feeds, title, now) → bytes: OPML 2.0 in UTF-8, `<head>` with title and dateCreated
@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from lxml import etree
 
+from connectors.xml import XmlRefused, parse_xml
 from newswatch.config.importing import Subscription
 
 __all__ = ["MAX_BYTES", "Opml", "OpmlError", "parse_opml", "write_opml"]
@@ -59,22 +60,10 @@ def parse_opml(data: bytes) -> Opml:
     """The feeds of an OPML document, with the outlines it had to skip."""
     if len(data) > MAX_BYTES:
         raise OpmlError(f"larger than {MAX_BYTES // 1_000_000} MB; not a subscription list")
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True, remove_pis=True)
     try:
-        root = etree.fromstring(data, parser)
-    except etree.XMLSyntaxError as exc:
-        error = exc.error_log.last_error
-        where = f"line {error.line}, column {error.column}: " if error and error.line else ""
-        reason = (error.message if error else str(exc)).strip() or "empty document"
-        raise OpmlError(f"not well-formed XML: {where}{reason}") from None
-    if root is None:
-        raise OpmlError("not well-formed XML: empty document")
-    info = root.getroottree().docinfo
-    if info.internalDTD is not None and any(True for _ in info.internalDTD.iterentities()):
-        raise OpmlError("declares XML entities, which an OPML never needs; refused")
-    if info.system_url:
-        raise OpmlError(f"refers to an external DTD ({info.system_url}), which an OPML never needs; refused")
+        root = parse_xml(data)
+    except XmlRefused as refused:
+        raise OpmlError(str(refused)) from None
     if etree.QName(root).localname.lower() != "opml":
         raise OpmlError(f"not an OPML document (its root is <{etree.QName(root).localname}>)")
     head = _child(root, "head")

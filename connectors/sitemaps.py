@@ -40,6 +40,7 @@ from lxml import etree
 
 from connectors import fields
 from connectors.errors import FeedParseError
+from connectors.xml import XmlRefused, parse_xml
 from newswatch.config.schema import DEFAULTS
 from newswatch.models import FeedEntry
 
@@ -101,23 +102,10 @@ def pick_children(sitemap: Sitemap) -> list[SitemapRef]:
 
 
 def _root(body: bytes):  # noqa: ANN202 - an lxml element
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False,
-                             remove_comments=True, remove_pis=True)
     try:
-        root = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError as exc:
-        error = exc.error_log.last_error
-        where = f"line {error.line}, column {error.column}: " if error and error.line else ""
-        reason = (error.message if error else str(exc)).strip() or "empty document"
-        raise FeedParseError(f"parse: not a sitemap (not well-formed XML: {where}{reason})") from None
-    if root is None:
-        raise FeedParseError("parse: not a sitemap (an empty document)")
-    info = root.getroottree().docinfo
-    if info.internalDTD is not None and any(True for _ in info.internalDTD.iterentities()):
-        raise FeedParseError("parse: not a sitemap (it declares XML entities, which a sitemap never needs)")
-    if info.system_url:
-        raise FeedParseError(f"parse: not a sitemap (it names an external DTD, {info.system_url})")
-    return root
+        return parse_xml(body)
+    except XmlRefused as refused:
+        raise FeedParseError(f"parse: not a sitemap ({refused})") from None
 
 
 def _entry(source: str, node, base: str) -> tuple[FeedEntry, bool] | None:

@@ -51,7 +51,7 @@ from newswatch.contain import ItemFailure, contain, failure_of
 from newswatch.ingest import IngestCounts, ingest
 from newswatch.matching import WatchIndex
 from newswatch.models import Failed, FetchResult, PageText, SourceRequest
-from newswatch.reading import read_all
+from newswatch.reading import ReadFailure, Reading, read_all
 from newswatch.store.tables import utcnow
 from newswatch.triage import TriageCounts, settle
 
@@ -121,13 +121,19 @@ class CycleWork:
     def read(self, pool: Executor, pages: list[tuple]) -> Future:
         """The readings of a few pages (`newswatch.reading.read` arguments each) in `pool`.
 
-        If a page killed one of its processes, these are read here (unmatched: triage matches
-        them), and the next batch that needs a pool starts another."""
+        If a page killed one of its processes, these are read here, and the next batch that needs
+        a pool starts another."""
         try:
             return pool.submit(read_pages, pages)
         except BrokenExecutor:
             self._discard(pool)
-            return _run_here(read_all, pages)
+            return _run_here(self.read_here, pages)
+
+    def read_here(self, pages: list[tuple]) -> list[Reading | ReadFailure | None]:
+        """The readings of a few pages read in this process (no pool yet, or a broken one),
+        matched against the cycle's index as the readers match theirs: what the reading derived,
+        triage does not derive again."""
+        return read_all(pages, self._index)
 
     def settle(self, texts: list[PageText]) -> None:
         """`triage.settle` of a batch's texts in the triage process without waiting, once the

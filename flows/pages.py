@@ -30,7 +30,7 @@ from newswatch.config import DEFAULTS, Config
 from newswatch.contain import failure_of
 from newswatch.derive import language_of, source_language
 from newswatch.models import Page, PageText
-from newswatch.reading import ReadFailure, Reading, read_safely
+from newswatch.reading import ReadFailure, Reading
 from newswatch.store import articles, read_only, sources
 
 __all__ = ["PageCounts", "PageJob", "read_pending", "shard_source_ids"]
@@ -157,7 +157,7 @@ class _Extraction:
         if self._waiting:
             self._send()
         return [self._pooled(i, page) if i in self._futures
-                else read_safely(*self._arguments(i, page)) if page.body else None
+                else self._work.read_here([self._arguments(i, page)])[0] if page.body else None
                 for i, page in enumerate(pages)]
 
     def _pooled(self, index: int, page: Page) -> Reading | ReadFailure | None:

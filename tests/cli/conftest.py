@@ -1,6 +1,6 @@
 """A configuration on a populated store, for the commands that show and act on it: two sources
 (one failing with a 404), a Slack channel on the local Slack server, and one article of an Idlib
-story matched and waiting in the outbox."""
+story matched and waiting in the outbox; and a plain one on an empty store (`watch_config`)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,28 @@ from newswatch.models import Extracted, Failed, FeedEntry, Hit, PageText
 from newswatch.store import db, deliveries, matches, session, sources
 from newswatch.store.tables import Article, utcnow
 from tests.support.stories import assign
+
+WATCH_CONFIG = """\
+database: sqlite:///{tmp}/store.db
+sources:
+  - {{name: a, url: "https://a.example/rss"}}
+channels:
+  log: {{type: jsonl, path: "{tmp}/alerts.jsonl"}}
+aliases:
+  idlib: [Idlib, Idleb]
+watchlists:
+  - {{name: idlib, query: '@idlib OR "Sochi agreement"', channels: [log]}}
+  - {{name: leaders, query: 'title:Erdoğan NEAR/10 Putin', channels: [log]}}
+"""
+
+
+@pytest.fixture
+def watch_config(tmp_path):
+    """Two watchlists, one of them through an alias, on an empty store: for the commands that
+    need no populated one (check, run's usage, match)."""
+    path = tmp_path / "newswatch.yaml"
+    path.write_text(WATCH_CONFIG.format(tmp=tmp_path), encoding="utf-8")
+    return path
 
 
 @pytest.fixture

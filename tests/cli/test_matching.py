@@ -5,35 +5,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from tests.conftest import SEEDS
 
 runner = CliRunner()
-
-CONFIG = """\
-database: sqlite:///{tmp}/store.db
-sources:
-  - {{name: a, url: "https://a.example/rss"}}
-channels:
-  log: {{type: jsonl, path: "{tmp}/alerts.jsonl"}}
-aliases:
-  idlib: [Idlib, Idleb]
-watchlists:
-  - {{name: idlib, query: '@idlib OR "Sochi agreement"', channels: [log]}}
-  - {{name: leaders, query: 'title:Erdoğan NEAR/10 Putin', channels: [log]}}
-"""
-
-
-@pytest.fixture
-def watch_config(tmp_path):
-    """Two watchlists, one of them through an alias (match reads no store)."""
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(CONFIG.format(tmp=tmp_path), encoding="utf-8")
-    return path
-
 
 def invoke(*args: str):
     # wide enough that no table cell folds in the middle of a phrase the test looks for

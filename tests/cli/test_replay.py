@@ -11,10 +11,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cli.replay import ReplayServer
 from connectors import fetch_feeds_sync
 from newswatch.config.schema import FetchSettings
 from newswatch.models import Fetched, NotModified, SourceRequest
-from cli.replay import ReplayServer
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Replay</title><link>http://replay.invalid/</link>

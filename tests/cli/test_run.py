@@ -19,30 +19,16 @@ from flows.runtime import free_port
 from flows.summary import CycleSummary
 from newswatch import config as configuration
 from newswatch.store import cycles, session, upgrade
+from tests.cli.conftest import WATCH_CONFIG
 from tests.conftest import SEEDS
 from tests.support.site import Site
 
 runner = CliRunner()
 
-CONFIG = """\
-database: sqlite:///{tmp}/store.db
-sources:
-  - {{name: a, url: "https://a.example/rss"}}
-channels:
-  log: {{type: jsonl, path: "{tmp}/alerts.jsonl"}}
-aliases:
-  idlib: [Idlib, Idleb]
-watchlists:
-  - {{name: idlib, query: '@idlib OR "Sochi agreement"', channels: [log]}}
-  - {{name: leaders, query: 'title:Erdoğan NEAR/10 Putin', channels: [log]}}
-"""
-
-
 @pytest.fixture
-def config(tmp_path):
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(CONFIG.format(tmp=tmp_path), encoding="utf-8")
-    return path
+def config(watch_config):
+    """Two watchlists on an empty store (the run commands' own config)."""
+    return watch_config
 
 
 def invoke(*args: str):
@@ -110,10 +96,10 @@ def test_run_starts_the_workers_early_only_for_a_first_cycle(config, last_new_ar
 
 def test_run_starts_the_workers_early_for_a_new_store_and_never_without_sources(tmp_path):
     path = tmp_path / "newswatch.yaml"
-    path.write_text(CONFIG.format(tmp=tmp_path / "new"), encoding="utf-8")
+    path.write_text(WATCH_CONFIG.format(tmp=tmp_path / "new"), encoding="utf-8")
     assert _expects_pages(configuration.load(path)) is True  # no store yet: a first cycle
     (tmp_path / "a-file").write_text("", encoding="utf-8")
-    path.write_text(CONFIG.format(tmp=tmp_path / "a-file"), encoding="utf-8")
+    path.write_text(WATCH_CONFIG.format(tmp=tmp_path / "a-file"), encoding="utf-8")
     assert _expects_pages(configuration.load(path)) is True  # no store can be made: the cycle says why
     path.write_text(f"database: sqlite:///{tmp_path}/store.db\n", encoding="utf-8")
     assert _expects_pages(configuration.load(path)) is False

@@ -156,7 +156,7 @@ ONE_ENTITY = ('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY n "News">]>'
     (LAUGHS.encode(), "not well-formed XML"),
     (QUADRATIC.encode(), "not well-formed XML"),
     (XXE.encode(), "not well-formed XML"),
-    (XXE_NETWORK.encode(), "refers to an external DTD (http://127.0.0.1:9/evil.dtd)"),
+    (XXE_NETWORK.encode(), "names an external DTD (http://127.0.0.1:9/evil.dtd)"),
     (ONE_ENTITY.encode(), "declares XML entities"),
 ], ids=["empty", "unclosed", "bare-ampersand", "undefined-entity", "text", "rss", "html", "billion-laughs",
         "quadratic", "xxe-file", "xxe-network", "entity-declared"])

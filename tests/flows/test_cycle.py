@@ -16,10 +16,11 @@ from flows.pages import _pending_pages
 from flows.processes import POOL_THRESHOLD
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
-from newswatch.matching import watch_index
+from newswatch.matching import WatchSpec, watch_index
 from newswatch.models import Failed, FeedEntry, Fetched, PageText, SourceRequest
 from newswatch.store import db, session, sources
 from newswatch.triage import TriageCounts
+from tests.conftest import SEEDS
 
 NOW = datetime(2020, 2, 24, 12, tzinfo=UTC)
 SIZE = DEFAULTS["page_batch_size"]
@@ -149,3 +150,13 @@ def test_a_dead_triage_process_is_replaced_for_the_next_batch(config):
         assert work._triage is not dead
         assert isinstance(work._triage, ProcessPoolExecutor)
         assert work.settled().articles == 0
+
+
+def test_pages_read_in_this_process_are_matched_as_the_readers_match_theirs(config):
+    """Without a pool (a small batch, a broken one) a page is read here, and its matches come with
+    its reading, so triage derives nothing again (newswatch.derive: computed once)."""
+    page = (SEEDS / "pages/duvar/lavrov-idlib-talks.html").read_bytes()
+    index = watch_index([WatchSpec("idlib", "Idlib")])
+    with CycleWork(config, index) as work:
+        (reading,) = work.read_here([(page, "https://duvar.example/lavrov", "Lavrov on Idlib", "en", True, "s0")])
+    assert [name for name, _ in reading.hits] == ["idlib"]
