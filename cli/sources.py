@@ -61,7 +61,7 @@ def import_opml(
     existing = list(load().sources) if location.exists() else []
     within = _part_of(target, location)
     if target.exists() and not within:
-        existing += _load(target).sources
+        existing += load(target).sources
     plan = plan_import(listed.feeds, existing)
     verb = "would add" if dry_run else "added"
     for added in plan.added:
@@ -112,15 +112,6 @@ def _part_of(target: Path, location: Path) -> bool:
     if location.is_file() or location.suffix in (".yaml", ".yml"):
         return target.resolve() == location.resolve()
     return target.suffix in (".yaml", ".yml") and target.resolve().parent == location.resolve()
-
-
-def _load(path: Path):
-    try:
-        return configuration.load(path)
-    except ConfigError as error:
-        for problem in error.problems:
-            err.print(f"[red]error[/red] {problem}", markup=True, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def _read(path: Path) -> str | None:
