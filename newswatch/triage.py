@@ -136,9 +136,9 @@ def settle_batch(config: Config, index: WatchIndex, article_ids: list[int], now:
         names = {number: name for name, number in sources.ids_by_name(current).items()}
         matched = {text.article_id: text.hits for text in texts if text.hits is not None}
         found = {a.id: _derived(config, index, a, names[a.source_id], matched.get(a.id)) for a in claimed}
+        prints = {number: article_print for number, (article_print, _) in found.items()}
         stories.lock(current)
-        settled = settlement.settle_stories(current, config.stories.window, claimed,
-                                        {number: article_print for number, (article_print, _) in found.items()}, now)
+        settled = settlement.settle_stories(current, config.stories.window, claimed, prints, now)
         for article in claimed:
             story_id, is_new = settled[article.id]
             counts.articles += 1
