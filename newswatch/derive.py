@@ -28,10 +28,9 @@ __all__ = ["Derived", "derive", "language_of", "source_language", "title_of", "w
 
 @dataclass(frozen=True)
 class Derived:
-    """An article's derived values: the fingerprint as stored (bytes); hits None when not matched."""
+    """What an article's text gives: the fingerprint as stored (bytes), the text's hash, and its
+    matches (None when not matched). The title and language it was derived with are the caller's."""
 
-    title: str
-    language: str | None
     fingerprint: bytes
     content_hash: str | None
     hits: tuple[tuple[str, Hit], ...] | None = None  # (watchlist, hit)
@@ -42,7 +41,7 @@ def derive(title: str, text: str, language: str | None, url: str | None = None, 
     """The article's derived values, its title and language already chosen (`title_of`,
     `language_of`); matched against `index` when given."""
     hits = tuple(index.match(Document(title, text, language, source))) if index is not None else None
-    return Derived(title, language, fingerprint(title, text, language, url).to_bytes(), text_hash(text), hits)
+    return Derived(fingerprint(title, text, language, url).to_bytes(), text_hash(text), hits)
 
 
 def title_of(feed_title: str | None, page_title: str | None = None) -> str:
