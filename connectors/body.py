@@ -23,7 +23,7 @@ import httpx
 
 from connectors.errors import FetchError
 
-__all__ = ["ACCEPT_ENCODING", "GZIP_MAGIC", "gunzip", "read_body"]
+__all__ = ["ACCEPT_ENCODING", "GZIP_MAGIC", "gunzip", "looks_like_html", "read_body"]
 
 ACCEPT_ENCODING = "gzip, deflate"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -47,6 +47,12 @@ async def read_body(response: httpx.Response, max_bytes: int) -> bytes:
             size = _checked(size + len(piece), raw, max_bytes, decoder is not None)
             parts.append(piece)
     return b"".join(parts)
+
+
+def looks_like_html(body: bytes) -> bool:
+    """Whether a body without a Content-Type is an HTML page, by its first bytes."""
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
 def gunzip(data: bytes, max_bytes: int) -> bytes:

@@ -33,6 +33,7 @@ from itertools import islice
 
 from trafilatura import load_html
 
+from connectors.body import looks_like_html
 from newswatch.urls import absolute_url
 
 __all__ = ["FEED_TYPES", "MAX_LINKS", "FeedLink", "discover", "is_html"]
@@ -78,8 +79,7 @@ def is_html(body: bytes, content_type: str | None) -> bool:
     """Whether a response is an HTML page: by its Content-Type, or by its first bytes without one."""
     if content_type:
         return content_type.split(";")[0].strip().lower() in _HTML_TYPES
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
+    return looks_like_html(body)
 
 
 def _text(body: bytes) -> str:

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import httpx
 
 from connectors.addresses import AddressPolicy
-from connectors.body import ACCEPT_ENCODING, read_body
+from connectors.body import ACCEPT_ENCODING, looks_like_html, read_body
 from connectors.errors import FetchError, classify
 from connectors.sources import poll_source
 from connectors.targets import check_target
@@ -130,7 +130,7 @@ async def _fetch_page(fetcher: _Fetcher, url: str) -> Page:
         got = await fetcher.get(url, {"Accept": _PAGE_ACCEPT}, accept=_HTML)
     except FetchError as error:
         return Page(url, status=error.status, error=error.message)
-    if got.body is None or (got.content_type is None and not _looks_like_html(got.body)):
+    if got.body is None or (got.content_type is None and not looks_like_html(got.body)):
         kind = got.content_type or "no Content-Type"
         return Page(url, got.url, got.status, got.content_type, error=f"fetch: not an HTML page ({kind})")
     return Page(url, got.url, got.status, got.content_type, got.body)
@@ -237,11 +237,6 @@ _TLS_LOCK = threading.Lock()
 @functools.cache
 def _built_tls_context() -> ssl.SSLContext:
     return httpx.create_ssl_context(trust_env=False)
-
-
-def _looks_like_html(body: bytes) -> bool:
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    return head.startswith((b"<!doctype html", b"<html")) or b"<html" in head
 
 
 def _logged(url: str, result: FetchResult) -> FetchResult:
