@@ -34,6 +34,7 @@ from itertools import islice
 from trafilatura import load_html
 
 from connectors.body import looks_like_html
+from newswatch.extract import decode_html
 from newswatch.urls import absolute_url
 
 __all__ = ["FEED_TYPES", "MAX_LINKS", "FeedLink", "discover", "is_html"]
@@ -59,7 +60,7 @@ class FeedLink:
 
 def discover(body: bytes, page_url: str) -> list[FeedLink]:
     """The feeds the HTML page `body`, fetched from `page_url`, advertises, in its order."""
-    tree = load_html(_text(body))
+    tree = load_html(decode_html(body))
     if tree is None:
         return []
     base = next(iter(tree.xpath("//base[@href]/@href")), None)
@@ -80,10 +81,3 @@ def is_html(body: bytes, content_type: str | None) -> bool:
     if content_type:
         return content_type.split(";")[0].strip().lower() in _HTML_TYPES
     return looks_like_html(body)
-
-
-def _text(body: bytes) -> str:
-    try:
-        return body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode("cp1252", errors="replace")

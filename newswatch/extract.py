@@ -37,7 +37,7 @@ from newswatch.urls import absolute_url
 if TYPE_CHECKING:
     from lxml.html import HtmlElement
 
-__all__ = ["extract"]
+__all__ = ["decode_html", "extract"]
 
 _DECLARED = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
 _WINDOWS = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "ascii": "cp1252"}
@@ -60,7 +60,7 @@ def extract(html: bytes | str, url: str, metadata: bool = True) -> Extracted | N
     """
     import trafilatura  # here, not at the top: most cycles extract nothing in this process (start-up)
 
-    tree = trafilatura.load_html(_decode(html) if isinstance(html, bytes) else html)
+    tree = trafilatura.load_html(decode_html(html) if isinstance(html, bytes) else html)
     if tree is None:
         return None
     language, canonical = _language(tree), _canonical(tree, url)
@@ -79,7 +79,7 @@ def extract(html: bytes | str, url: str, metadata: bool = True) -> Extracted | N
     )
 
 
-def _decode(body: bytes) -> str:
+def decode_html(body: bytes) -> str:
     """`body` as text: BOM, valid UTF-8, the declared charset, a guess, then windows-1252."""
     for bom, encoding in _BOMS:
         if body.startswith(bom):
