@@ -33,9 +33,10 @@ from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Self
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["PLACEHOLDER", "ReplayServer", "main"]
+__all__ = ["PLACEHOLDER", "ReplayServer", "ServedInThread", "main"]
 
 PLACEHOLDER = b"http://replay.invalid"
 _TYPES = {
@@ -52,22 +53,15 @@ _ROOT_ELEMENT = re.compile(rb"<([A-Za-z][\w.:-]*)")
 _PROLOG = re.compile(rb"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", re.DOTALL)
 
 
-class ReplayServer:
-    """Serve `root` on host:port (port 0 picks a free one) from a daemon thread, as a context manager."""
+class ServedInThread:
+    """An HTTP server answering from a daemon thread while its `with` block runs (the tests' local
+    servers are made the same way)."""
 
-    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.root = Path(root).resolve()
-        self.requests: list[tuple[str, str, int]] = []
-        self._httpd = _Server((host, port), _handler(self))
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+    def __init__(self, httpd: ThreadingHTTPServer) -> None:
+        self._httpd = httpd
+        self._thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
 
-    @property
-    def base_url(self) -> str:
-        """The URL of the server's root, without a trailing slash."""
-        host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}" if ":" not in str(host) else f"http://[{host}]:{port}"
-
-    def __enter__(self) -> ReplayServer:
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -75,6 +69,21 @@ class ReplayServer:
         self._httpd.shutdown()
         self._httpd.server_close()
         self._thread.join(timeout=5)
+
+
+class ReplayServer(ServedInThread):
+    """Serve `root` on host:port (port 0 picks a free one) from a daemon thread, as a context manager."""
+
+    def __init__(self, root: Path, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.root = Path(root).resolve()
+        self.requests: list[tuple[str, str, int]] = []
+        super().__init__(_Server((host, port), _handler(self)))
+
+    @property
+    def base_url(self) -> str:
+        """The URL of the server's root, without a trailing slash."""
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}" if ":" not in str(host) else f"http://[{host}]:{port}"
 
     def respond(self, method: str, target: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """Status, headers and body for one request (no I/O beyond reading the file)."""

@@ -97,12 +97,24 @@ def slack_server():
 
 
 @pytest.fixture
+def slack(slack_server):
+    """The local Slack endpoint, by the short name the tests of a desk's channels use."""
+    return slack_server
+
+
+@pytest.fixture
 def smtp_server():
     """A real local SMTP server, aiosmtpd (tests/support/smtp_server.py)."""
     from tests.support.smtp_server import SmtpServer
 
     with SmtpServer() as server:
         yield server
+
+
+@pytest.fixture
+def smtp(smtp_server):
+    """The local SMTP server, by its short name."""
+    return smtp_server
 
 
 @pytest.fixture(scope="session")

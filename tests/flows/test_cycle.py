@@ -18,7 +18,7 @@ from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
 from newswatch.matching import WatchSpec, watch_index
 from newswatch.models import Failed, FeedEntry, Fetched, PageText, SourceRequest
-from newswatch.store import db, session, sources
+from newswatch.store import session, sources
 from newswatch.triage import TriageCounts
 from tests.conftest import SEEDS
 
@@ -27,14 +27,8 @@ SIZE = DEFAULTS["page_batch_size"]
 
 
 @pytest.fixture
-def config(tmp_path) -> Config:
-    loaded = Config.model_validate({
-        "database": f"sqlite:///{tmp_path}/store.db",
-        "sources": [{"name": f"s{n}", "url": f"https://s{n}.example/rss"} for n in range(3)]})
-    db.upgrade(loaded.database)
-    with session(loaded.database) as current:
-        sources.sync(current, loaded.sources)
-    return loaded
+def config(synced_config) -> Config:
+    return synced_config(3)
 
 
 def requests(*names: str) -> list[SourceRequest]:

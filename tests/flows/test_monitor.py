@@ -33,16 +33,6 @@ def replay():
         yield server
 
 
-@pytest.fixture
-def slack(slack_server):
-    return slack_server
-
-
-@pytest.fixture
-def smtp(smtp_server):
-    return smtp_server
-
-
 def write_config(tmp_path: Path, replay: ReplayServer, slack: SlackServer, smtp: SmtpServer) -> Path:
     base = replay.base_url
     path = tmp_path / "newswatch.yaml"

@@ -29,7 +29,7 @@ from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
 from newswatch.models import FeedEntry, Fetched, Page, SourceRequest
 from newswatch.reading import ReadFailure, Reading
-from newswatch.store import db, session, sources
+from newswatch.store import session, sources
 from newswatch.store.tables import Article
 from tests.conftest import SEEDS
 from tests.support.seeds import seed_sources
@@ -148,13 +148,9 @@ def test_a_page_that_kills_its_reader_fails_alone_and_later_pages_are_read(tmp_p
         assert all(isinstance(r, Reading) for r in later)
 
 
-def test_the_pages_of_other_shards_sources_are_left_to_them(tmp_path):
-    config = Config.model_validate({
-        "database": f"sqlite:///{tmp_path}/store.db",
-        "sources": [{"name": f"s{n}", "url": f"https://s{n}.example/rss"} for n in range(2)]})
-    db.upgrade(config.database)
+def test_the_pages_of_other_shards_sources_are_left_to_them(synced_config):
+    config = synced_config(2)
     with session(config.database) as current:
-        sources.sync(current, config.sources)
         mine = frozenset({sources.ids_by_name(current)["s1"]})
     polled: Future = Future()
     polled.set_result([Fetched(name, [FeedEntry(name, f"https://{name}.example/{i}", None, f"Item {i}", "")

@@ -49,6 +49,8 @@ import zlib
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from cli.replay import ServedInThread
+
 __all__ = ["ARTICLE", "FEED", "RAW_ROUTES", "BadServer", "RawServer"]
 
 FEED = b"""<?xml version="1.0" encoding="utf-8"?>
@@ -232,16 +234,16 @@ class _Server(ThreadingHTTPServer):
     owner: BadServer
 
 
-class BadServer:
+class BadServer(ServedInThread):
     """The misbehaving server as a context manager; `url(path)` builds a URL on it."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[str] = []
         self.lock = threading.Lock()
         self.in_flight = self.max_in_flight = 0
-        self._httpd = _Server((host, 0), _Handler)
-        self._httpd.owner = self
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), daemon=True)
+        httpd = _Server((host, 0), _Handler)
+        httpd.owner = self
+        super().__init__(httpd)
 
     @property
     def port(self) -> int:
@@ -250,14 +252,6 @@ class BadServer:
     def url(self, path: str, host: str = "127.0.0.1") -> str:
         """`path` on this server, addressed through `host` (e.g. "localhost")."""
         return f"http://{host}:{self.port}{path}"
-
-    def __enter__(self) -> BadServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
 
 
 # ─── Below the HTTP layer: responses written byte for byte, on kept-alive connections ───────────

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries
 from newswatch.models import Alert, FeedEntry, Hit
 from newswatch.outbox import assembly
-from newswatch.config.schema import SourceConfig
 from newswatch.store import deliveries, matches, session, sources
 from newswatch.store.tables import Article
 from tests.support.stories import assign

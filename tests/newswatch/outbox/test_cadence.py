@@ -4,8 +4,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from newswatch.outbox.cadence import plan
 from newswatch.config.schema import Delivery
+from newswatch.outbox.cadence import plan
 
 NOW = datetime(2020, 2, 24, 10, 17, 30, tzinfo=UTC)  # 13:17:30 in Istanbul (UTC+3)
 

@@ -6,53 +6,29 @@ Articles go in as the extraction stage leaves them; `triage` matches them and wr
 
 from __future__ import annotations
 
-import textwrap
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 import alerts
-from newswatch import config as configuration
 from newswatch import ingest, outbox
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries
 from newswatch.models import Extracted, FeedEntry, Hit, PageText
-from newswatch.store import deliveries, matches, session, sources, upgrade
+from newswatch.store import deliveries, matches, session, sources
 from newswatch.store.tables import Delivery, Match
 from newswatch.triage import triage
+from tests.support.desk import desk_config
 from tests.support.slack_server import Reply
 from tests.support.texts import distinct_text
 
 NOW = datetime(2020, 2, 24, 10, 17, tzinfo=UTC)
 
 
-@pytest.fixture
-def slack(slack_server):
-    return slack_server
-
-
-@pytest.fixture
-def smtp(smtp_server):
-    return smtp_server
-
-
 def load(tmp_path, slack, smtp, delivery: str = "{}", routes: str = "[desk, mail]", database: str | None = None):
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(textwrap.dedent(f"""\
-        database: {database or f"sqlite:///{tmp_path}/store.db"}
-        sources: [{{name: wire, url: "https://wire.example/rss"}}]
-        channels:
-          desk: {{type: slack, webhook_url: "{slack.url}"}}
-          mail: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false,
-                  from: nw@example.org, to: [desk@example.org]}}
-        watchlists:
-          - {{name: idlib, query: Idlib, channels: {routes}, delivery: {delivery}}}
-        """), encoding="utf-8")
-    loaded = configuration.load(path)
-    upgrade(loaded.database)
-    return loaded
+    return desk_config(tmp_path, slack, smtp, [f"{{name: idlib, query: Idlib, channels: {routes}, delivery: {delivery}}}"],
+                       database)
 
 
 def add_stories(config, count: int, now: datetime, start: int = 0) -> None:

@@ -6,7 +6,6 @@ server."""
 
 from __future__ import annotations
 
-import textwrap
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -14,7 +13,6 @@ import pytest
 from sqlmodel import select
 
 import alerts
-from newswatch import config as configuration
 from newswatch import outbox
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries, attach_text
@@ -22,6 +20,7 @@ from newswatch.models import Extracted, FeedEntry, Hit, PageText
 from newswatch.store import deliveries, matches, session, sources
 from newswatch.store.tables import Delivery, Match
 from newswatch.triage import triage
+from tests.support.desk import desk_config
 from tests.support.slack_server import Reply
 from tests.support.texts import distinct_text
 
@@ -29,20 +28,10 @@ NOW = datetime(2020, 2, 24, 10, 17, tzinfo=UTC)
 
 
 def load(tmp_path, database: str, slack, smtp, delivery: str = "{}"):
-    path = tmp_path / "newswatch.yaml"
-    path.write_text(textwrap.dedent(f"""\
-        database: {database}
-        sources: [{{name: wire, url: "https://wire.example/rss"}}]
-        channels:
-          desk: {{type: slack, webhook_url: "{slack.url}"}}
-          mail: {{type: email, smtp_host: 127.0.0.1, smtp_port: {smtp.port}, starttls: false,
-                  from: nw@example.org, to: [desk@example.org]}}
-        watchlists:
-          - {{name: idlib, query: Idlib, channels: [desk, mail], delivery: {delivery}}}
-          - {{name: erdogan-putin, query: "Erdogan AND Putin", channels: [desk, mail], delivery: {delivery}}}
-          - {{name: kremlin, query: Kremlin, channels: [desk], delivery: {delivery}}}
-        """), encoding="utf-8")
-    return configuration.load(path)
+    return desk_config(tmp_path, slack, smtp, [
+        f"{{name: idlib, query: Idlib, channels: [desk, mail], delivery: {delivery}}}",
+        f'{{name: erdogan-putin, query: "Erdogan AND Putin", channels: [desk, mail], delivery: {delivery}}}',
+        f"{{name: kremlin, query: Kremlin, channels: [desk], delivery: {delivery}}}"], database)
 
 
 def add_stories(config, about: list[str], now: datetime, start: int = 0) -> None:
