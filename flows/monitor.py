@@ -18,7 +18,6 @@ Unexpected failures stay loud: `unexpected=` and `quarantined=` in the cycle's s
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
 
 from prefect import flow
 from prefect.utilities.annotations import quote
@@ -67,4 +66,4 @@ def monitor(config_path: str = "config", shard: int = 0, shards: int = 1) -> dic
     summary = CycleSummary.of(ingested, pages, triaged, outcomes, stages=(health, forgotten, told),
                               seconds=time.monotonic() - started)
     report(config, summary, ingested.errors, outcomes, now, utcnow())
-    return asdict(summary)
+    return summary.counts()

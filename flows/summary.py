@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from prefect import get_run_logger
@@ -20,27 +19,28 @@ from newswatch.config import Config
 from newswatch.contain import ItemFailure
 from newswatch.ingest import IngestCounts
 from newswatch.store import cycles, session
+from newswatch.store.tables import CycleCounts
 from newswatch.triage import TriageCounts
 
 __all__ = ["CycleSummary", "report"]
 
+_LINE = ("sources", "not_modified", "failed", "new_articles", "extracted", "matches", "sent", "delivery_failures",
+         "unexpected", "quarantined", "seconds")
 
-@dataclass
-class CycleSummary:
-    sources: int = 0
-    not_modified: int = 0
-    failed: int = 0
-    new_articles: int = 0
+
+class CycleSummary(CycleCounts):
+    """The counts of the cycle's row, with what only its line says."""
     extracted: int = 0
-    matches: int = 0
-    sent: int = 0
-    delivery_failures: int = 0
-    unexpected: int = 0  # items whose work raised, contained (newswatch.contain)
-    quarantined: int = 0  # articles that failed the same way a third cycle in a row
     seconds: float = 0.0
 
+    def counts(self) -> dict[str, float]:
+        """The line's counts by its names (the flow's return value)."""
+        values = self.model_dump()
+        values["sources"] = values.pop("sources_polled")
+        return {key: values[key] for key in _LINE}
+
     def line(self) -> str:
-        return " ".join(f"{k}={v}" for k, v in asdict(self).items())
+        return " ".join(f"{key}={value}" for key, value in self.counts().items())
 
     @classmethod
     def of(cls, ingested: IngestCounts, pages: PageCounts, triaged: TriageCounts, outcomes: Sequence, stages: Sequence,
@@ -48,7 +48,7 @@ class CycleSummary:
         """The summary of a cycle's stage counts; `stages`: the outcomes of the stages run whole,
         an `ItemFailure` for each that failed."""
         return cls(
-            sources=ingested.polled, not_modified=ingested.not_modified, failed=ingested.failed,
+            sources_polled=ingested.polled, not_modified=ingested.not_modified, failed=ingested.failed,
             new_articles=ingested.new_articles, extracted=pages.read, matches=triaged.matches,
             sent=sum(o.sent for o in outcomes), delivery_failures=sum(o.failed + o.dead for o in outcomes),
             unexpected=(ingested.unexpected + pages.unexpected + triaged.failed

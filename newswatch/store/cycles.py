@@ -6,18 +6,14 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from newswatch.store.tables import Cycle
+from newswatch.store.tables import Cycle, CycleCounts
 
 __all__ = ["recent", "record"]
 
 
-def record(session: Session, started: datetime, finished: datetime, summary) -> None:
-    session.add(Cycle(
-        started_at=started, finished_at=finished, sources_polled=summary.sources,
-        not_modified=summary.not_modified, failed=summary.failed, new_articles=summary.new_articles,
-        matches=summary.matches, sent=summary.sent, delivery_failures=summary.delivery_failures,
-        unexpected=summary.unexpected, quarantined=summary.quarantined,
-    ))
+def record(session: Session, started: datetime, finished: datetime, counts: CycleCounts) -> None:
+    session.add(Cycle(started_at=started, finished_at=finished,
+                      **counts.model_dump(include=set(CycleCounts.model_fields))))
 
 
 def recent(session: Session, limit: int = 20) -> list[Cycle]:

@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlmodel import JSON, Column, Field, SQLModel
 
-__all__ = ["Article", "ArticleKey", "Cycle", "Delivery", "Installation", "Match", "Notice", "Source", "Story",
-           "StoryKey", "UTCDateTime", "utcnow"]
+__all__ = ["Article", "ArticleKey", "Cycle", "CycleCounts", "Delivery", "Installation", "Match", "Notice", "Source",
+           "Story", "StoryKey", "UTCDateTime", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -192,11 +192,8 @@ class Delivery(SQLModel, table=True):
     created_at: datetime | None = _when(nullable=False)
 
 
-class Cycle(SQLModel, table=True):
-    __tablename__ = "cycles"
-    id: int | None = Field(default=None, primary_key=True)
-    started_at: datetime | None = _when(nullable=False)
-    finished_at: datetime | None = _when()
+class CycleCounts(SQLModel):
+    """What a cycle did, counted: its row here, and the bulk of its summary line (flows.summary)."""
     sources_polled: int = 0
     not_modified: int = 0
     failed: int = 0
@@ -206,3 +203,10 @@ class Cycle(SQLModel, table=True):
     delivery_failures: int = 0
     unexpected: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
     quarantined: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
+
+
+class Cycle(CycleCounts, table=True):
+    __tablename__ = "cycles"
+    id: int | None = Field(default=None, primary_key=True)
+    started_at: datetime | None = _when(nullable=False)
+    finished_at: datetime | None = _when()

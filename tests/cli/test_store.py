@@ -61,7 +61,7 @@ def test_stats_shows_each_cycles_unexpected_failures_and_quarantines(config, tmp
     from newswatch.store import cycles
 
     with session(f"sqlite:///{tmp_path}/store.db") as current:
-        cycles.record(current, utcnow(), utcnow(), CycleSummary(sources=2, unexpected=7, quarantined=4))
+        cycles.record(current, utcnow(), utcnow(), CycleSummary(sources_polled=2, unexpected=7, quarantined=4))
     shown = invoke("--config", str(config), "stats").output
     assert shown.index("unexpected") < shown.index("quarantined")
     assert row(shown, "2", column=2)[-2:] == ["7", "4"]
