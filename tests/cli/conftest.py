@@ -8,6 +8,7 @@ import textwrap
 
 import pytest
 
+from cli import output
 from newswatch import ingest
 from newswatch.config.schema import SourceConfig
 from newswatch.ingest import add_entries, record_polls
@@ -15,6 +16,15 @@ from newswatch.models import Extracted, Failed, FeedEntry, Hit, PageText
 from newswatch.store import db, deliveries, matches, session, sources
 from newswatch.store.tables import Article, utcnow
 from tests.support.stories import assign
+
+
+@pytest.fixture(autouse=True)
+def _tables_as_piped(monkeypatch):
+    """Tables laid out as a pipe gets them, whatever COLUMNS the test process inherited
+    (pytest-xdist's workers get 80)."""
+    for console in (output.out, output.err):
+        monkeypatch.setattr(console, "width", output.PIPED_WIDTH)
+
 
 WATCH_CONFIG = """\
 database: sqlite:///{tmp}/store.db
@@ -37,11 +47,6 @@ def watch_config(tmp_path):
     path = tmp_path / "newswatch.yaml"
     path.write_text(WATCH_CONFIG.format(tmp=tmp_path), encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def slack(slack_server):
-    return slack_server
 
 
 @pytest.fixture

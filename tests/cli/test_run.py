@@ -163,6 +163,7 @@ def quiet_demos(cwd, runs: int) -> list[subprocess.CompletedProcess]:
                            cwd=cwd, env=env, capture_output=True, text=True, timeout=300) for run in range(runs)]
 
 
+@pytest.mark.timeout(900)  # 20 processes, each with its own Prefect server: CPU, shared with the other tests
 def test_the_demo_prints_only_its_own_output_twenty_times_in_a_row(tmp_path):
     """Issue 19: about one demo in four ended with ~150 lines of Prefect tracebacks ("Error flushing
     1 events", CancelledError) from its temporary server's shutdown, after a cycle that succeeded.

@@ -18,7 +18,9 @@ each wave meets kills in fetch, extract, triage and deliver, drawn from the seed
 leases (deliveries.LEASE, 5 minutes) before starting the next run, as the clock would.
 
 The runs use one Prefect server of the module (SQLite, so restarting PostgreSQL leaves it alone):
-~3 s a run, where an ephemeral server would cost ~13 s.
+~3 s a run, where an ephemeral server would cost ~13 s. The PostgreSQL restarted is a cluster of
+the test's own (tests/support/private_pg.py): the machine's server, which the rest of the suite
+uses meanwhile, is never restarted.
 """
 
 from __future__ import annotations
@@ -44,10 +46,10 @@ from sqlalchemy.pool import NullPool
 from flows.runtime import free_port, wait_healthy
 from newswatch.store.deliveries import LEASE
 from newswatch.store.tables import Delivery, utcnow
-from tests.conftest import PG_URL, fresh_pg_database
+from tests.conftest import fresh_pg_database
 from tests.deploy.conftest import NEWSWATCH, PREFECT, Proc, Site, prefect_env
-from tests.support.chaos import (ChaosSite, ChaosSlack, KillSwitch, Shot, ensure_postgres, group_alive, hold_then_kill,
-                                 restart_postgres)
+from tests.support.chaos import ChaosSite, ChaosSlack, KillSwitch, Shot, group_alive, hold_then_kill, restart_postgres
+from tests.support.private_pg import PrivateCluster, private_cluster
 from tests.support.texts import distinct_text
 
 pytestmark = [pytest.mark.slow, pytest.mark.prefect, pytest.mark.timeout(600)]
@@ -236,6 +238,7 @@ class Chaos:
     slack: ChaosSlack
     published: list[int] = field(default_factory=list)
     runs: int = 0
+    cluster: PrivateCluster | None = None  # the PostgreSQL the restart points restart
 
     def run(self, point: Point | None = None) -> Proc:
         """One `run --once`, killed at `point` (if it comes); returns the ended process."""
@@ -248,7 +251,7 @@ class Chaos:
         if point is not None:
             point.count = self._count(point)
             trigger = TRIGGERS[point.stage]
-            restart = restart_postgres(self.switch) if point.stage.startswith("restart") else None
+            restart = restart_postgres(self.switch, self.cluster.restart) if point.stage.startswith("restart") else None
             action = hold_then_kill(self.switch, self.url, point.table, then=restart) if point.table else restart
             self.switch.arm(trigger, point.count, then=action)
         started = time.monotonic()
@@ -362,27 +365,13 @@ def test_kills_across_fetch_extract_triage_and_deliver_lose_and_double_nothing(t
 # -- PostgreSQL restarted in the middle of a cycle -----------------------------------------------
 
 @contextmanager
-def own_pg_database(prefix: str) -> Iterator[str]:
-    """Like fresh_pg_database, with connections that outlive no restart (no pool)."""
-    admin_url = sa.engine.make_url(PG_URL)
-    try:
-        admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-        with admin.connect() as connection:
-            connection.execute(sa.text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
-        if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
-            pytest.fail(f"PostgreSQL not reachable at {PG_URL}: {error}")
-        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}")
-    name = f"{prefix}_{random.Random().randrange(16 ** 10):010x}"
+def own_pg_database(cluster: PrivateCluster, name: str) -> Iterator[str]:
+    """A database on `cluster`, made with a connection that outlives no restart (no pool)."""
+    admin = sa.create_engine(cluster.url(), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        ensure_postgres()
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield cluster.url(name)
+    admin.dispose()
 
 
 def test_postgresql_restarted_mid_cycle_fails_the_cycle_cleanly_and_the_next_delivers_everything_once(
@@ -393,25 +382,21 @@ def test_postgresql_restarted_mid_cycle_fails_the_cycle_cleanly_and_the_next_del
     switch = KillSwitch()
     root = tmp_path / "site"
     root.mkdir()
-    try:
-        with own_pg_database("newswatch_chaos_pg") as database, ChaosSite(root, switch) as server, \
-                ChaosSlack(switch) as slack:
-            site = Site(root, server.base_url)
-            config = write_config(tmp_path, database, [f"{server.base_url}/f/{n}.xml" for n in range(FEEDS)],
-                                  slack.url)
-            chaos = Chaos(tmp_path, prefect_api, database, config, switch, slack)
-            points = [Point("restart@page", rng.random()), Point("restart@triage", 1.0, "matches"),
-                      Point("restart@slack", rng.random())]
-            for wave, point in zip(((0, 1), (2,), (3,)), points, strict=True):  # a wave each: work for each
-                chaos.published.extend(wave)
-                publish(site, tuple(chaos.published))
-                chaos.run(point)
-                print(point.label())
-                assert point.shot is not None and "restarted" in point.shot.note, point.label()
-            chaos.finish()
-            check_invariant(chaos, points)
-    finally:
-        ensure_postgres()
+    with private_cluster() as cluster, own_pg_database(cluster, "newswatch_chaos_pg") as database, \
+            ChaosSite(root, switch) as server, ChaosSlack(switch) as slack:
+        site = Site(root, server.base_url)
+        config = write_config(tmp_path, database, [f"{server.base_url}/f/{n}.xml" for n in range(FEEDS)], slack.url)
+        chaos = Chaos(tmp_path, prefect_api, database, config, switch, slack, cluster=cluster)
+        points = [Point("restart@page", rng.random()), Point("restart@triage", 1.0, "matches"),
+                  Point("restart@slack", rng.random())]
+        for wave, point in zip(((0, 1), (2,), (3,)), points, strict=True):  # a wave each: work for each
+            chaos.published.extend(wave)
+            publish(site, tuple(chaos.published))
+            chaos.run(point)
+            print(point.label())
+            assert point.shot is not None and "restarted" in point.shot.note, point.label()
+        chaos.finish()
+        check_invariant(chaos, points)
 
 
 def test_kills_on_sqlite_lose_and_double_nothing(tmp_path, prefect_api):

@@ -16,8 +16,9 @@
 - `hold_then_kill(url, table)`: an action taking a PostgreSQL lock on `table` from the test, then,
   in a thread, waiting until the newswatch process blocks on it, killing it there and releasing
   the lock: a kill inside a given statement of a transaction, wherever the timing falls.
-- `restart_postgres(switch)`: an action restarting the local PostgreSQL cluster (the run goes on,
-  its connections broken); it returns once the server is up again.
+- `restart_postgres(switch, restart)`: an action restarting PostgreSQL (a cluster of the test's own,
+  tests/support/private_pg.py; the run goes on, its connections broken); it returns once the
+  server is up again.
 - `group_alive(pgid)`: whether any process of the group still lives (a killed process's pool
   workers are orphans: /proc is the only place to look).
 """
@@ -39,8 +40,7 @@ from sqlalchemy.pool import NullPool
 from cli.replay import ReplayServer
 from tests.support.slack_server import Request, SlackServer
 
-__all__ = ["ChaosSite", "ChaosSlack", "KillSwitch", "Shot", "ensure_postgres", "group_alive", "hold_then_kill",
-           "restart_postgres"]
+__all__ = ["ChaosSite", "ChaosSlack", "KillSwitch", "Shot", "group_alive", "hold_then_kill", "restart_postgres"]
 
 
 @dataclass
@@ -195,31 +195,17 @@ def hold_then_kill(switch: KillSwitch, url: str, table: str, timeout: float = 30
     return action
 
 
-def _cluster() -> list[str]:
-    """pg_ctlcluster's VERSION CLUSTER of the local server (Debian layout)."""
-    return [sorted(os.listdir("/etc/postgresql"))[-1], "main"]
-
-
-def restart_postgres(switch: KillSwitch) -> Callable[..., None]:
-    """An action: restart the local PostgreSQL cluster now (every connection to it breaks); also a
+def restart_postgres(switch: KillSwitch, restart: Callable[[], subprocess.CompletedProcess]) -> Callable[..., None]:
+    """An action: restart PostgreSQL now with `restart` (every connection to it breaks); also a
     `then` of hold_then_kill, to restart while the target waits inside a transaction."""
 
     def action(shot: Shot, note: str = "") -> None:
         shot.at = time.monotonic()
         shot.slack_received = len(switch.slack.requests) if switch.slack else -1
-        done = subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *_cluster(), "restart"],
-                              capture_output=True, text=True, timeout=120)
+        done = restart()
         shot.note = (f"PostgreSQL restarted in {time.monotonic() - shot.at:.1f}s" if done.returncode == 0 else
                      f"PostgreSQL restart failed ({done.returncode}): {done.stderr.strip()}")
         shot.note += f", {note}" if note else ""
         shot.done.set()
 
     return action
-
-
-def ensure_postgres() -> None:
-    """Start the local cluster if it is down (after a restart that failed half-way)."""
-    status = subprocess.run(["pg_ctlcluster", *_cluster(), "status"], capture_output=True)
-    if status.returncode != 0:
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", *_cluster(), "start"], capture_output=True,
-                       timeout=120)
