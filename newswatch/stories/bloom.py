@@ -11,8 +11,6 @@ import hashlib
 from collections.abc import Iterable
 from functools import lru_cache
 
-import numpy as np
-
 __all__ = ["BITS", "BYTES", "as_int", "contains", "make", "mask"]
 
 BITS = 4096
@@ -28,6 +26,8 @@ def _positions(word: str) -> tuple[int, ...]:
 
 def make(words: Iterable[str]) -> bytes:
     """The filter holding `words`."""
+    import numpy as np  # on first use (newswatch.stories.shingles._numpy says why)
+
     bits = np.zeros(BITS, np.uint8)
     bits[[p for word in words for p in _positions(word)]] = 1  # one array write, not an OR a word
     return np.packbits(bits, bitorder="little").tobytes()

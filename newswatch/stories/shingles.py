@@ -22,10 +22,12 @@ import hashlib
 import re
 import zlib
 from functools import lru_cache
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from newswatch.matching.text import fold
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["BANDS", "MIN_SHINGLES", "NUM_PERM", "ROWS", "SHINGLE_WORDS", "band_keys", "jaccard",
            "signature", "words"]
@@ -59,9 +61,21 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     return _minhash()(num_perm=NUM_PERM, seed=1, scheme=_SCHEME).permutations
 
 
-# Odd 64-bit multipliers, one per position in a shingle: "a b c d" and "b a c d" hash apart.
-_POSITION = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
-                     dtype=np.uint64)[:SHINGLE_WORDS]
+@lru_cache(maxsize=1)
+def _numpy():
+    """numpy, imported on first use like datasketch: every command imports this module, few of
+    them fingerprint anything (~0.1 s of their start-up)."""
+    import numpy
+
+    return numpy
+
+
+@lru_cache(maxsize=1)
+def _position() -> np.ndarray:
+    """Odd 64-bit multipliers, one per position in a shingle: "a b c d" and "b a c d" hash apart."""
+    np = _numpy()
+    return np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0xD6E8FEB86659FD93],
+                    dtype=np.uint64)[:SHINGLE_WORDS]
 
 
 @lru_cache(maxsize=1 << 16)  # news repeats its vocabulary
@@ -72,18 +86,20 @@ def _crc(word: str) -> int:
 def _shingle_hashes(seq: tuple[str, ...]) -> np.ndarray:
     """The distinct 32-bit hashes of the SHINGLE_WORDS-word shingles of `seq` (one for a shorter
     text, none for an empty one). A per-shingle SHA-1 cost more than the rest of the signature."""
+    np = _numpy()
     if not seq:
         return np.zeros(0, np.uint64)
     crc = np.fromiter(map(_crc, seq), np.uint64, len(seq))
     n = max(1, len(seq) - SHINGLE_WORDS + 1)
     combined = np.zeros(n, np.uint64)
-    for offset, multiplier in enumerate(_POSITION[:len(seq)]):
+    for offset, multiplier in enumerate(_position()[:len(seq)]):
         combined += crc[offset:offset + n] * multiplier  # wraps modulo 2**64, as meant
     return np.unique((combined ^ (combined >> np.uint64(32))) & np.uint64(0xFFFFFFFF))
 
 
 def signature(text: str) -> tuple[np.ndarray, int]:
     """The MinHash signature (uint32 array of NUM_PERM) of `text` and its number of shingles."""
+    np = _numpy()
     hashes = _shingle_hashes(words(text))
     mh = _minhash()(num_perm=NUM_PERM, seed=1, permutations=_permutations(), scheme=_SCHEME, hashfunc=int)
     mh.update_batch(hashes.tolist())
@@ -103,4 +119,4 @@ def band_keys(values: np.ndarray, n_shingles: int) -> list[str]:
 
 def jaccard(a: np.ndarray, b: np.ndarray) -> float:
     """The Jaccard similarity estimated from two signatures (fraction of equal values)."""
-    return float(np.count_nonzero(a == b)) / len(a)
+    return float(_numpy().count_nonzero(a == b)) / len(a)

@@ -32,22 +32,23 @@ event stays split (ECB+: best possible B³ recall 0.86 with pairs only, 0.97 wit
 from __future__ import annotations
 
 import math
+import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
-
-import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import numpy as np
 
 from newswatch.matching.text import fold
 from newswatch.stories import bloom
 from newswatch.stories.evidence import RARE_TERMS, SHORT_NAMES, explain, needed, score_of, signals
 from newswatch.stories.shingles import MIN_SHINGLES, NUM_PERM, SHINGLE_WORDS, band_keys, jaccard, signature
 from newswatch.stories.terms import LEAD, NO_TABLE_RARITY, TITLE, Term, analyse
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Fingerprint", "Relation", "fingerprint", "relate"]
 
@@ -104,6 +105,8 @@ class Fingerprint:
     @cached_property
     def values(self) -> np.ndarray:
         """The MinHash signature as an array (for `shingles.jaccard`)."""
+        import numpy as np  # on first use (newswatch.stories.shingles._numpy says why)
+
         return np.frombuffer(self.signature, "<u4")
 
     @cached_property
