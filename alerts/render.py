@@ -39,9 +39,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.style import Style
@@ -52,6 +51,9 @@ from alerts._pieces import (SNIPPET_CHARS, check_count, cut, oneline, segments, 
 from alerts._slack_blocks import (SLACK_BLOCKS_MAX, SLACK_DIGEST_CHARS, SLACK_HEADER_MAX,
                                   SLACK_TEXT_MAX, slack, slack_escape)
 from newswatch.models import Alert
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 __all__ = [
     "EmailContent", "SLACK_BLOCKS_MAX", "SLACK_DIGEST_CHARS", "SLACK_HEADER_MAX", "SLACK_TEXT_MAX",
@@ -80,6 +82,10 @@ def set_installation(installation: str | None) -> None:
 
 @lru_cache(maxsize=8)
 def _env(directory: Path | None) -> Environment:
+    # imported here: every cycle imports the channels, and jinja2 costs ~0.1 s of the start-up of
+    # a cycle that may have nothing to send
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     paths = [directory, _TEMPLATES] if directory else [_TEMPLATES]
     env = Environment(loader=FileSystemLoader(paths), autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
