@@ -11,9 +11,11 @@ For each size N feeds × M items (bench/README.md, "## Fetching at scale", has t
 4. `newswatch run --once` against a Prefect server started here (temp PREFECT_HOME): the fixed
    start-up (a config without sources, run 3 times: the first on a fresh database, i.e. with the
    migrations; the median of the other two is "start-up"), the first cycle and the unchanged
-   second cycle (run twice, on the same store; the faster counts). After a cycle, the end of
-   each stage within the flow run is read back from the Prefect API. A bare `import prefect`
-   (3 runs) is timed beside the start-up: its floor.
+   second cycle, in --rounds rounds (3) of a start-up run, a bare `import prefect` and an
+   unchanged cycle on the same store: a round's net is its unchanged cycle minus its start-up,
+   and the median net counts. After a cycle, the end of each stage within the flow run is read
+   back from the Prefect API. The bare `import prefect` (3 runs before the first cycle, one a
+   round after) is the start-up's floor; "start-up" is the median of every run after the first.
 Every process is timed by wall clock; peak memory is sampled every 0.1 s as the sum of the RSS of
 the process and all its descendants (pool workers included), and /usr/bin/time -v gives the
 largest single process. The 1-minute load average at the start and end of each run is printed
@@ -236,7 +238,16 @@ def bench_size(corpus: Corpus, args, api: str, work: Path) -> dict:
         command = [NEWSWATCH, "--config", str(config), "run", "--once"]
         results["nw_first"] = timed("newswatch, first cycle", command, env, folder, web)
         results["nw_first"].stages = stages(env)
-        results["nw_unchanged"] = [timed("newswatch, unchanged cycle", command, env, folder, web) for _ in range(2)]
+        # unchanged cycles, each right after a start-up run and a bare import: the three see the same
+        # load (the Prefect server digesting the first cycle, the machine's other work), so each
+        # round's net (its unchanged cycle minus its start-up) leaves the drift out
+        results["nw_unchanged"] = []
+        for _ in range(args.rounds):
+            results["startup"].append(timed("newswatch start-up (paired)", [NEWSWATCH, "--config", str(empty), "run",
+                                                                            "--once"], env, folder, web))
+            results["import_prefect"].append(timed("bare `import prefect`", [PYTHON, "-c", "import prefect"], env,
+                                                   folder))
+            results["nw_unchanged"].append(timed("newswatch, unchanged cycle", command, env, folder, web))
         results["nw_unchanged"][-1].stages = stages(env)
         state.unlink()  # the tuned first pass again, next to newswatch's in time: the load drifts
         results["tuned_first"].append(timed("tuned, first pass (again)", tuned, web=web))
@@ -261,16 +272,19 @@ def report(all_results: list[dict]) -> None:
         tuned_first = min(run.figures()["seconds"] for run in r["tuned_first"])
         tuned_unchanged = min(run.figures()["seconds"] for run in r["tuned_unchanged"])
         first = r["nw_first"].seconds
-        unchanged = min(run.seconds for run in r["nw_unchanged"])
+        paired = r["startup"][-len(r["nw_unchanged"]):]
+        nets = [run.seconds - start.seconds for run, start in zip(r["nw_unchanged"], paired, strict=True)]
+        unchanged = statistics.median(run.seconds for run in r["nw_unchanged"])
         naive = f"{r['naive'].figures()['seconds']:7.1f}" if "naive" in r else f"{'-':>7}"
         peak = max(run.tree_rss_mb for run in [r["nw_first"], *r["nw_unchanged"]])
+        net = statistics.median(nets)
         print(f"{r['feeds']:>5}×{r['items']:<3} {naive} {tuned_first:9.2f} {tuned_unchanged:10.2f} {startup:8.2f} "
               f"{first:7.2f} {first - startup:6.2f} {(first - startup) / tuned_first:5.2f} {unchanged:7.2f} "
-              f"{unchanged - startup:5.2f} {(unchanged - startup) / tuned_unchanged:5.2f} {peak:7.0f}")
-        each = ", ".join(f"{run.seconds - startup:.2f} s = {(run.seconds - startup) / tuned_unchanged:.2f}×"
-                         for run in r["nw_unchanged"])
-        print(f"          unchanged cycles one by one (net; the first comes after the first cycle's many new "
-              f"articles): {each}")
+              f"{net:5.2f} {net / tuned_unchanged:5.2f} {peak:7.0f}")
+        each = ", ".join(f"{run.seconds:.2f} - {start.seconds:.2f} = {n:.2f} s = {n / tuned_unchanged:.2f}×"
+                         for run, start, n in zip(r["nw_unchanged"], paired, nets, strict=True))
+        print(f"          unchanged cycles one by one, each minus the start-up run just before it (the first "
+              f"comes after the first cycle's many new articles): {each}; median net {net:.2f} s")
         total, copies = (sum(counts) for counts in zip(*r["expected"].values()))
         tuned_matches = sum(r["tuned_first"][0].figures().get("matches", {}).values())
         naive_matches = sum(r["naive"].figures()["matches"].values()) if "naive" in r else "-"
@@ -286,6 +300,8 @@ def main() -> None:
     parser.add_argument("--naive-max", type=int, default=4000, help="run the naive script up to this many pages")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (both tuned and newswatch)")
     parser.add_argument("--per-host", type=int, default=4, help="newswatch fetch.per_host")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="unchanged cycles, each paired with a start-up run and a bare import")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--postgres", help="newswatch's store: this PostgreSQL database (emptied first!) "
                                            "instead of a SQLite file")
