@@ -8,22 +8,16 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-09 10:00:00
 """
-from alembic import op
 import sqlalchemy as sa
-import sqlmodel
+from alembic import op
 
-
-revision = '0009'
-down_revision = '0008'
-branch_labels = None
-depends_on = None
+revision, down_revision = "0009", "0008"
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('sources', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('feed_url', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+    op.add_column("sources", sa.Column("feed_url", sa.String(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('sources', schema=None) as batch_op:
-        batch_op.drop_column('feed_url')
+    with op.batch_alter_table("sources") as batch:  # SQLite drops a column by copying the table
+        batch.drop_column("feed_url")
