@@ -201,7 +201,9 @@ class CycleCounts(SQLModel):
     matches: int = 0
     sent: int = 0
     delivery_failures: int = 0
+    # items whose work raised, contained (newswatch.contain)
     unexpected: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
+    # articles that failed the same way a third cycle in a row
     quarantined: int = Field(default=0, sa_column=Column(sa.Integer, nullable=False, server_default="0"))
 
 
