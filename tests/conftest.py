@@ -25,6 +25,14 @@ DATA = Path(__file__).resolve().parent / "data"
 PG_URL = os.environ.get("NEWSWATCH_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+def pytest_collection_modifyitems(config, items):
+    """The files with slow tests first: with one process per core (./scripts/test, by file), the
+    long ones start early while the quick ones fill the other core, instead of ending the run
+    with one core busy and the other idle."""
+    slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_files)  # stable: each file keeps its order
+
+
 @contextmanager
 def fresh_pg_database(prefix: str, extensions: tuple[str, ...] = ()) -> Iterator[sa.URL]:
     """An empty database of our own on the test server, dropped on exit (skips without a server)."""

@@ -68,6 +68,7 @@ def demo(cwd, port: str) -> subprocess.CompletedProcess:
 
 
 @pytest.mark.prefect
+@pytest.mark.slow
 def test_the_demo_prints_the_idlib_alerts_and_a_second_run_prints_none(prefect_server, tmp_path):
     port = str(free_port())
     first = demo(tmp_path, port)
@@ -163,6 +164,7 @@ def quiet_demos(cwd, runs: int) -> list[subprocess.CompletedProcess]:
                            cwd=cwd, env=env, capture_output=True, text=True, timeout=300) for run in range(runs)]
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(900)  # 20 processes, each with its own Prefect server: CPU, shared with the other tests
 def test_the_demo_prints_only_its_own_output_twenty_times_in_a_row(tmp_path):
     """Issue 19: about one demo in four ended with ~150 lines of Prefect tracebacks ("Error flushing
