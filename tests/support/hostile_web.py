@@ -44,7 +44,7 @@ __all__ = ["CATALOGUE", "CANARY_QUERY", "Behaviour", "HostileServer", "World", "
 
 CANARY_QUERY = "hwcanary*"  # matches every canary word and every decoy
 _CANARY = re.compile(r"hwcanary[a-z]+")
-_MAX_WAIT = 8.0  # the longest any hostile answer keeps a connection busy (the test's fetch timeout is 2 s)
+_MAX_WAIT = 8.0  # the longest any hostile answer keeps a connection busy (the test's fetch timeout is 3 s)
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 
 Responder = Callable[["Conn"], bool]  # writes the answer; True keeps the connection alive
@@ -902,8 +902,10 @@ class Outcome:
         return "\n".join(lines)
 
 
-def write_config(world: World, directory, database: str | None = None, timeout: str = "2s"):
-    """The world's newswatch.yaml in `directory`: its sources, a jsonl channel, the canary watchlist."""
+def write_config(world: World, directory, database: str | None = None, timeout: str = "3s"):
+    """The world's newswatch.yaml in `directory`: its sources, a jsonl channel, the canary watchlist.
+    The timeout is 3 s, not 2: with the suite on both cores, a good feed behind four redirects
+    once took longer than 2 s and was alerted a cycle late."""
     from pathlib import Path
 
     directory = Path(directory)
