@@ -33,6 +33,13 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.path not in slow_files)  # stable: each file keeps its order
 
 
+def postgres_unavailable(message: str) -> None:
+    """Skip the test saying why, or fail it where PostgreSQL is required (NEWSWATCH_REQUIRE_PG=1)."""
+    if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @contextmanager
 def fresh_pg_database(prefix: str, extensions: tuple[str, ...] = ()) -> Iterator[sa.URL]:
     """An empty database of our own on the test server, dropped on exit (skips without a server)."""
@@ -43,10 +50,7 @@ def fresh_pg_database(prefix: str, extensions: tuple[str, ...] = ()) -> Iterator
         with admin.connect() as connection:
             connection.execute(sa.text("select 1"))
     except Exception as error:  # noqa: BLE001 - any connection failure means "no server"
-        message = f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}"
-        if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        postgres_unavailable(f"PostgreSQL not reachable at {PG_URL}: {str(error).splitlines()[0]}")
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))

@@ -17,9 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from flows.runtime import free_port
+from tests.conftest import postgres_unavailable
 
 __all__ = ["PrivateCluster", "private_cluster"]
 
@@ -47,10 +46,7 @@ def private_cluster() -> Iterator[PrivateCluster]:
     """The cluster, running (trust auth, fsync off), stopped and removed on exit; skips without
     PostgreSQL's server tools, or fails where NEWSWATCH_REQUIRE_PG=1."""
     if not Path(_tool("initdb")).exists():
-        message = f"PostgreSQL's server tools are not installed ({_tool('initdb')})"
-        if os.environ.get("NEWSWATCH_REQUIRE_PG") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+        postgres_unavailable(f"PostgreSQL's server tools are not installed ({_tool('initdb')})")
     folder = Path(tempfile.mkdtemp(prefix="newswatch-pg-"))
     run_as: tuple[str, ...] = ()
     if os.geteuid() == 0:
