@@ -11,9 +11,11 @@ For each size N feeds × M items (bench/README.md, "## Fetching at scale", has t
 4. `newswatch run --once` against a Prefect server started here (temp PREFECT_HOME): the fixed
    start-up (a config without sources, run 3 times: the first on a fresh database, i.e. with the
    migrations; the median of the other two is "start-up"), the first cycle and the unchanged
-   second cycle, in --rounds rounds (3) of a start-up run, a bare `import prefect` and an
-   unchanged cycle on the same store: a round's net is its unchanged cycle minus its start-up,
-   and the median net counts. After a cycle, the end of each stage within the flow run is read
+   second cycle, in --rounds rounds (5) of a start-up run, a bare `import prefect`, an unchanged
+   cycle on the same store and a tuned unchanged pass: a round's net is its unchanged cycle minus
+   its start-up, and its ratio the net over the tuned pass of the same round, so that the two
+   compared meet the same load (the Prefect server digesting the first cycle, the bench's web
+   server); the median ratio counts, and the median of the rounds' start-up / import. After a cycle, the end of each stage within the flow run is read
    back from the Prefect API. The bare `import prefect` (3 runs before the first cycle, one a
    round after) is the start-up's floor; "start-up" is the median of every run after the first.
 Every process is timed by wall clock; peak memory is sampled every 0.1 s as the sum of the RSS of
@@ -241,13 +243,14 @@ def bench_size(corpus: Corpus, args, api: str, work: Path) -> dict:
         # unchanged cycles, each right after a start-up run and a bare import: the three see the same
         # load (the Prefect server digesting the first cycle, the machine's other work), so each
         # round's net (its unchanged cycle minus its start-up) leaves the drift out
-        results["nw_unchanged"] = []
+        results["nw_unchanged"], results["tuned_paired"] = [], []
         for _ in range(args.rounds):
             results["startup"].append(timed("newswatch start-up (paired)", [NEWSWATCH, "--config", str(empty), "run",
                                                                             "--once"], env, folder, web))
             results["import_prefect"].append(timed("bare `import prefect`", [PYTHON, "-c", "import prefect"], env,
                                                    folder))
             results["nw_unchanged"].append(timed("newswatch, unchanged cycle", command, env, folder, web))
+            results["tuned_paired"].append(timed("tuned, unchanged pass (paired)", tuned, web=web))
         results["nw_unchanged"][-1].stages = stages(env)
         state.unlink()  # the tuned first pass again, next to newswatch's in time: the load drifts
         results["tuned_first"].append(timed("tuned, first pass (again)", tuned, web=web))
@@ -281,15 +284,32 @@ def report(all_results: list[dict]) -> None:
         print(f"{r['feeds']:>5}×{r['items']:<3} {naive} {tuned_first:9.2f} {tuned_unchanged:10.2f} {startup:8.2f} "
               f"{first:7.2f} {first - startup:6.2f} {(first - startup) / tuned_first:5.2f} {unchanged:7.2f} "
               f"{net:5.2f} {net / tuned_unchanged:5.2f} {peak:7.0f}")
-        each = ", ".join(f"{run.seconds:.2f} - {start.seconds:.2f} = {n:.2f} s = {n / tuned_unchanged:.2f}×"
-                         for run, start, n in zip(r["nw_unchanged"], paired, nets, strict=True))
-        print(f"          unchanged cycles one by one, each minus the start-up run just before it (the first "
-              f"comes after the first cycle's many new articles): {each}; median net {net:.2f} s")
+        print("          unchanged cycles one by one, each minus the start-up run just before it (the first "
+              "comes after the first cycle's many new articles): "
+              + ", ".join(f"{run.seconds:.2f} - {start.seconds:.2f} = {n:.2f} s" for run, start, n
+                          in zip(r["nw_unchanged"], paired, nets, strict=True)) + f"; median net {net:.2f} s")
+        if r.get("tuned_paired"):
+            print("          " + paired_ratios(r, nets))
         total, copies = (sum(counts) for counts in zip(*r["expected"].values()))
         tuned_matches = sum(r["tuned_first"][0].figures().get("matches", {}).values())
         naive_matches = sum(r["naive"].figures()["matches"].values()) if "naive" in r else "-"
         print(f"          alerts: newswatch {r['alerts']} (one per story), tuned {tuned_matches}, naive {naive_matches}; "
               f"articles on a topic: {total}, of which {copies} near-duplicate copies")
+
+
+def paired_ratios(r: dict, nets: list[float]) -> str:
+    """Point 7 of issue 18 round by round: each round's net against the tuned unchanged pass of the
+    same round, and its start-up run against its bare import; the medians are the figures."""
+    tuned = [run.figures()["seconds"] for run in r["tuned_paired"]]
+    startups = [run.seconds for run in r["startup"][-len(nets):]]
+    imports = [run.seconds for run in r["import_prefect"][-len(nets):]]
+    cycle = [net / t for net, t in zip(nets, tuned, strict=True)]
+    start = [s / i for s, i in zip(startups, imports, strict=True)]
+    rounds = "; ".join(f"{n:.2f} / {t:.2f} s = {c:.2f}×, start-up {s:.2f} / {i:.2f} s = {x:.2f}×"
+                       for n, t, c, s, i, x in zip(nets, tuned, cycle, startups, imports, start, strict=True))
+    return (f"rounds (net / tuned unchanged pass of the round, start-up / bare import): {rounds}; "
+            f"median {statistics.median(cycle):.2f}× the tuned pass, start-up {statistics.median(start):.2f}× "
+            f"the import")
 
 
 def main() -> None:
@@ -300,8 +320,9 @@ def main() -> None:
     parser.add_argument("--naive-max", type=int, default=4000, help="run the naive script up to this many pages")
     parser.add_argument("--concurrency", type=int, default=16, help="requests in flight (both tuned and newswatch)")
     parser.add_argument("--per-host", type=int, default=4, help="newswatch fetch.per_host")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="unchanged cycles, each paired with a start-up run and a bare import")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="unchanged cycles, each paired with a start-up run, a bare import and a tuned "
+                             "unchanged pass")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--postgres", help="newswatch's store: this PostgreSQL database (emptied first!) "
                                            "instead of a SQLite file")
