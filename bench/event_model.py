@@ -236,6 +236,10 @@ def gva_stream(path: Path = GVA, tell_new_names: int | None = None) -> None:
           f"hidden {len(hidden)} ({len(hidden) / len(incidents):.2%}), repeated alerts {repeated} "
           f"({repeated / len(incidents):.1%} of incidents), incidents alerted again within 48 h {again} "
           f"({again / len(incidents):.1%})")
+    for n in sorted(hidden):
+        for i in (i for i in order if n in docs[i]["incidents"]):
+            into = docs[story_of[i]]
+            print(f"  hidden {n}: {docs[i]['title'][:70]!r} joined {into['incidents']} {into['title'][:70]!r}")
 
 
 def main() -> None:

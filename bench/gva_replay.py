@@ -293,14 +293,14 @@ def read_store(config_path: Path) -> tuple[dict[str, Stored], int, list[str]]:
 
     from newswatch import config as configuration
     from newswatch.models import Document
-    from newswatch.store import reading
+    from newswatch.store import read_only
     from newswatch.store.tables import Article, Delivery, Source, Story
     from newswatch.matching import watch_index
 
     loaded = configuration.load(str(config_path))
     index, database = watch_index(loaded.watchlists, loaded.aliases), loaded.database
     found: dict[str, Stored] = {}
-    with reading(database) as current:
+    with read_only(database) as current:
         for article, source in current.exec(select(Article, Source.name).join(Source)):
             document = Document(article.title, article.text or "", article.language, source)
             found[article.url.rsplit("/", 1)[-1].removesuffix(".html")] = Stored(

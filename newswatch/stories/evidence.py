@@ -17,6 +17,10 @@ score a join needs for the time apart, a short text and a language without a rar
   the fuller one (`_overlap`).
 - numbers: of the figures (three digits or more, decimals) in each title and lead, the share the
   other mentions; the smaller (0 when either has none).
+- ages: 1 when the two titles and leads give an age in common (terms.ages: "a 16-year-old",
+  "John Doe, 34,"); ages_apart: 1 when both give ages and none in common. On the dated stream the
+  reports of one shooting by two outlets share the victim's age, other shootings of the city's
+  week have victims of other ages.
 - conflict: 1 when each article's main entity is missing from the other (Klitschko beats Rahman /
   Thompson beaten by Klitschko: no), else 0.
 - copy: the MinHash Jaccard of the texts (shared wire copy below the duplicate threshold).
@@ -50,7 +54,8 @@ if TYPE_CHECKING:
 __all__ = ["RARE_TERMS", "SHORT_NAMES", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "TIME_NEED", "UNCOVERED_NEED", "explain",
            "load_model", "needed", "score_of", "signals"]
 
-SIGNALS = ("names", "names_max", "rare", "lead", "words", "vocabulary", "numbers", "conflict", "copy", "time")
+SIGNALS = ("names", "names_max", "rare", "lead", "words", "vocabulary", "numbers", "ages", "ages_apart", "conflict",
+           "copy", "time")
 RARE_TERMS = 8
 SHORT_WORDS = 100
 SHORT_NEED = 0.2
@@ -140,6 +145,8 @@ def signals(a: Fingerprint, b: Fingerprint, copy: float | None = None, hours_apa
         "words": _cosine(a, b),
         "vocabulary": _overlap(a.word_bits, b.word_bits),
         "numbers": min(_share(a.figure_masks, b.word_bits), _share(b.figure_masks, a.word_bits)),
+        "ages": float(bool(a.ages & b.ages)),
+        "ages_apart": float(bool(a.ages and b.ages and not a.ages & b.ages)),
         "conflict": float(a_main_missing and b_main_missing),
         "copy": jaccard(a.values, b.values) if copy is None else copy,
         "time": min(1.0, hours / window_hours) if window_hours > 0 else 1.0,

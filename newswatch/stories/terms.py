@@ -36,8 +36,8 @@ from functools import lru_cache
 
 from newswatch.matching.text import fold
 
-__all__ = ["ENTITY", "LEAD", "LEAD_WORDS", "NO_TABLE_RARITY", "TITLE", "TOP_TERMS", "VOCABULARY", "Term", "analyse",
-           "rarity"]
+__all__ = ["ENTITY", "LEAD", "LEAD_WORDS", "NO_TABLE_RARITY", "TITLE", "TOP_TERMS", "VOCABULARY", "Term", "ages",
+           "analyse", "rarity"]
 
 LEAD_WORDS = 60
 TOP_TERMS = 40
@@ -56,6 +56,11 @@ _YEAR = re.compile(r"(1[89]|20)\d\d")
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march "
                       "april may june july august september october november december".split())
 _SENTENCE_END = re.compile(r"[.!?:;\n]")
+# A person's age as reports of one incident give it ("a 16-year-old", "John Doe, 34,", "aged 71",
+# "de 16 años", "16 ans", "16 yaşındaki", "16 عاما"): different incidents of one kind in one city
+# and week have victims of other ages, two reports of one incident the same ones.
+_AGE = re.compile(r"\b(\d{1,3})[- ](?:years?|yrs?)[- ]old\b|\b(?:aged?|âgée?s? de) (\d{1,3})\b"
+                  r"|(?<=\w), (\d{1,3}),|\b(\d{1,3}) (?:años|ans|anni|jahre\w*|yaş\w*|عام\w*|سن\w*)", re.IGNORECASE)
 _LOWER, _UPPER = 1, 2
 _OPENERS = " \t\"'«»“”‘’([—–-"
 
@@ -174,6 +179,13 @@ def _sentence_case(title: str) -> bool:
     """Whether capitals in the title mean names: most of its longer words are lower case."""
     longer = [w for w in re.findall(r"\w{4,}", title) if not w[0].isdigit()]
     return bool(longer) and sum(w[0].isupper() for w in longer) * 2 < len(longer)
+
+
+def ages(title: str, text: str) -> frozenset[int]:
+    """The ages of people the title and lead give (LEAD_WORDS words of the text)."""
+    lead = f"{title}\n{' '.join(text.split()[:LEAD_WORDS])}"
+    found = (int(next(group for group in match.groups() if group)) for match in _AGE.finditer(lead))
+    return frozenset(age for age in found if 0 < age < 120)
 
 
 def analyse(title: str, text: str, language: str | None = None,

@@ -13,7 +13,7 @@ import pytest
 
 from newswatch.stories import evidence
 from newswatch.stories.similarity import Fingerprint, fingerprint, relate
-from newswatch.stories.terms import TITLE
+from newswatch.stories.terms import TITLE, ages
 from tests.conftest import DATA, ROOT
 
 LAVROV_TITLE = "Lavrov says Moscow is ready for talks on Black Sea grain deal"
@@ -189,6 +189,33 @@ def test_an_outlets_own_name_is_no_evidence_that_two_of_its_reports_are_one_even
     assert {"idlib", "talks", "live", "updates"} <= {t.text for t in kept.terms if t.flags & TITLE}
 
 
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    ("Man, 34, shot on North Side", "A 16-year-old boy was also wounded.", {34, 16}),
+    ("Shooting in Gary", "Police said the victim, aged 71, died. He was 71 years old.", {71}),
+    ("Muere un joven de 17 años", "Un hombre de 45 años resultó herido.", {17, 45}),
+    ("Un garçon de 12 ans blessé", "Le tireur, âgé de 40 ans, a été arrêté.", {12, 40}),
+    ("16 yaşındaki genç vuruldu", "", {16}),
+    ("مقتل شاب 22 عاما", "", {22}),
+    ("3 shot in 2 hours on Route 66", "Police found 12 shell casings at 7 p.m.", set()),
+], ids=["en", "aged", "es", "fr", "tr", "ar", "counts-are-not-ages"])
+def test_the_ages_a_report_gives_are_read_from_its_title_and_lead(title, text, expected):
+    assert ages(title, text) == expected
+
+
+def test_two_shootings_of_one_city_and_day_differ_by_their_victims_ages():
+    """The dated stream's hard negatives: one city, one day, one kind of event; what two outlets'
+    reports of one shooting share and two shootings do not is often the victim's age."""
+    lead = ("Police in Gary said a {age}-year-old man was shot on the city's east side on Saturday night and "
+            "taken to Methodist Hospital. Officers found shell casings near the corner and are looking for "
+            "a suspect. Anyone with information is asked to call the Gary police department. ")
+    one = fingerprint("Man shot on Gary's east side", lead.format(age=34) * 3, "en")
+    same = evidence.signals(one, fingerprint("Gary man wounded in east side shooting", lead.format(age=34), "en"))
+    other = evidence.signals(one, fingerprint("Gary man wounded in east side shooting", lead.format(age=19), "en"))
+    assert (same["ages"], same["ages_apart"]) == (1.0, 0.0)
+    assert (other["ages"], other["ages_apart"]) == (0.0, 1.0)
+    assert evidence.score_of(same) > evidence.score_of(other)
+
+
 def test_relate_is_symmetric_and_explains_itself():
     a, b = _fp(*LAVROV_REWORDED), ORIGINAL
     ab, ba = relate(a, b, 5.0), relate(b, a, 5.0)
@@ -245,6 +272,14 @@ def test_a_version_1_fingerprint_reads_back_with_its_signature_not_compared():
     assert old.terms == ORIGINAL.terms and old.n_shingles == 0
     # its own text, fingerprinted again: no longer a duplicate by signature, still the same event
     assert relate(ORIGINAL, old, 0.0).kind == "same_event"
+
+
+def test_a_version_3_fingerprint_reads_back_without_ages():
+    aged = fingerprint("Man, 34, shot in Gary", "Police said the 34-year-old man was taken to hospital.", "en")
+    data = aged.to_bytes()
+    old = Fingerprint.from_bytes(bytes([3]) + data[1:])  # version 3 ends with its terms
+    assert aged.ages == {34} and old.ages == frozenset() and old.terms == aged.terms
+    assert not Fingerprint.is_current(bytes([3]) + data[1:])
 
 
 def test_fingerprint_bytes_are_stable_across_processes():
