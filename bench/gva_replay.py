@@ -292,10 +292,10 @@ def read_store(config_path: Path) -> tuple[dict[str, Stored], int, list[str]]:
     from sqlmodel import select
 
     from newswatch import config as configuration
+    from newswatch.matching import watch_index
     from newswatch.models import Document
     from newswatch.store import read_only
     from newswatch.store.tables import Article, Delivery, Source, Story
-    from newswatch.matching import watch_index
 
     loaded = configuration.load(str(config_path))
     index, database = watch_index(loaded.watchlists, loaded.aliases), loaded.database

@@ -7,7 +7,6 @@ import pytest
 from newswatch.stories import story_keys, text_hash
 from newswatch.stories.keys import KEY_LENGTH
 
-
 LONG = " ".join(f"word{i}" for i in range(60))
 
 
