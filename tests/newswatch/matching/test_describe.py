@@ -7,8 +7,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from newswatch.matching import Query, compile_query
-from newswatch.matching.nodes import And, Field, Near, Node, Not, Or, Phrase, Prefix, Term
 from newswatch.matching.lexer import RESERVED
+from newswatch.matching.nodes import (
+    And,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Prefix,
+    Term,
+)
 
 LETTERS = "abcxyzABCXYZğİıéßإدلب北0"
 _word = st.from_regex(rf"[{LETTERS}]{{1,6}}([-'’][{LETTERS}]{{1,4}})?", fullmatch=True).filter(
