@@ -15,9 +15,10 @@ For each size N feeds × M items (bench/README.md, "## Fetching at scale", has t
    cycle on the same store and a tuned unchanged pass: a round's net is its unchanged cycle minus
    its start-up, and its ratio the net over the tuned pass of the same round, so that the two
    compared meet the same load (the Prefect server digesting the first cycle, the bench's web
-   server); the median ratio counts, and the median of the rounds' start-up / import. After a cycle, the end of each stage within the flow run is read
-   back from the Prefect API. The bare `import prefect` (3 runs before the first cycle, one a
-   round after) is the start-up's floor; "start-up" is the median of every run after the first.
+   server); the median ratio counts, and the median of the rounds' start-up / import. After a
+   cycle, the end of each stage within the flow run is read back from the Prefect API. The bare
+   `import prefect` (3 runs before the first cycle, one a round after) is the start-up's floor;
+   "start-up" is the median of every run after the first.
 Every process is timed by wall clock; peak memory is sampled every 0.1 s as the sum of the RSS of
 the process and all its descendants (pool workers included), and /usr/bin/time -v gives the
 largest single process. The 1-minute load average at the start and end of each run is printed

@@ -26,12 +26,12 @@ import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 
-from newswatch.matching.marks import marks
+from newswatch.matching.marks import marks as combining_marks
 
 __all__ = ["JOINERS", "Token", "WORD_CHAR", "fold", "tokenize", "words"]
 
 
-_MARKS = marks()  # not `\w` in Python, yet inside words (newswatch.matching.marks)
+_MARKS = combining_marks()  # not `\w` in Python, yet inside words (newswatch.matching.marks)
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 
 #: One word character of raw (unfolded) text, e.g. in a query: `\w` or a combining mark.
