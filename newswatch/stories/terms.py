@@ -183,7 +183,7 @@ def _sentence_case(title: str) -> bool:
 
 def ages(title: str, text: str) -> frozenset[int]:
     """The ages of people the title and lead give (LEAD_WORDS words of the text)."""
-    lead = f"{title}\n{' '.join(text.split()[:LEAD_WORDS])}"
+    lead = f"{title}\n{' '.join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])}"
     found = (int(next(group for group in match.groups() if group)) for match in _AGE.finditer(lead))
     return frozenset(age for age in found if 0 < age < 120)
 
