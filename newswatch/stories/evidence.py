@@ -21,6 +21,9 @@ score a join needs for the time apart, a short text and a language without a rar
   "John Doe, 34,"); ages_apart: 1 when both give ages and none in common. On the dated stream the
   reports of one shooting by two outlets share the victim's age, other shootings of the city's
   week have victims of other ages.
+- weekdays: 1 when the two titles and leads name a day of the week in common ("Saturday night",
+  "el sábado"; terms.weekdays); weekdays_apart: 1 when both name days and none in common: the
+  reports of one incident name its day, a city's other incidents of the week mostly other days.
 - conflict: 1 when each article's main entity is missing from the other (Klitschko beats Rahman /
   Thompson beaten by Klitschko: no), else 0.
 - copy: the MinHash Jaccard of the texts (shared wire copy below the duplicate threshold).
@@ -54,8 +57,8 @@ if TYPE_CHECKING:
 __all__ = ["RARE_TERMS", "SHORT_NAMES", "SHORT_NEED", "SHORT_WORDS", "SIGNALS", "TIME_NEED", "UNCOVERED_NEED", "explain",
            "load_model", "needed", "score_of", "signals"]
 
-SIGNALS = ("names", "names_max", "rare", "lead", "words", "vocabulary", "numbers", "ages", "ages_apart", "conflict",
-           "copy", "time")
+SIGNALS = ("names", "names_max", "rare", "lead", "words", "vocabulary", "numbers", "ages", "ages_apart", "weekdays",
+           "weekdays_apart", "conflict", "copy", "time")
 RARE_TERMS = 8
 SHORT_WORDS = 100
 SHORT_NEED = 0.2
@@ -147,6 +150,8 @@ def signals(a: Fingerprint, b: Fingerprint, copy: float | None = None, hours_apa
         "numbers": min(_share(a.figure_masks, b.word_bits), _share(b.figure_masks, a.word_bits)),
         "ages": float(bool(a.ages & b.ages)),
         "ages_apart": float(bool(a.ages and b.ages and not a.ages & b.ages)),
+        "weekdays": float(bool(a.weekdays & b.weekdays)),
+        "weekdays_apart": float(bool(a.weekdays and b.weekdays and not a.weekdays & b.weekdays)),
         "conflict": float(a_main_missing and b_main_missing),
         "copy": jaccard(a.values, b.values) if copy is None else copy,
         "time": min(1.0, hours / window_hours) if window_hours > 0 else 1.0,

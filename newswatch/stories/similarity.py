@@ -45,7 +45,7 @@ from newswatch.matching.text import fold
 from newswatch.stories import bloom
 from newswatch.stories.evidence import RARE_TERMS, SHORT_NAMES, explain, needed, score_of, signals
 from newswatch.stories.shingles import MIN_SHINGLES, NUM_PERM, SHINGLE_WORDS, band_keys, jaccard, signature
-from newswatch.stories.terms import LEAD, NO_TABLE_RARITY, TITLE, Term, ages, analyse
+from newswatch.stories.terms import LEAD, NO_TABLE_RARITY, TITLE, Term, ages, analyse, weekdays
 
 if TYPE_CHECKING:
     import numpy as np
@@ -66,7 +66,7 @@ _VERSION = 4
 # reads back without shingles, so a store written before still relates by names and words within
 # its window (and by URL and text hash), never as a duplicate by signature. Version 2 kept the
 # words of stemmed languages unstemmed: it reads back as it is (its shared names still count).
-# Versions before 4 carry no ages: they read back with none, as if their texts gave none.
+# Versions before 4 carry no ages or weekdays: they read back with none, as if their texts gave none.
 _SIGNATURE_UNCOMPARABLE = {1}
 _READABLE = {1, 2, 3, _VERSION}
 _HEADER = struct.Struct("<BIB")  # version, n_shingles, n_terms
@@ -96,6 +96,7 @@ class Fingerprint:
     terms: tuple[Term, ...]  # most salient first
     words: bytes  # bloom.make(the article's rarest words)
     ages: frozenset[int] = frozenset()  # terms.ages of the title and lead
+    weekdays: int = 0  # terms.weekdays: the days of the week the title and lead name, as bits
 
     # What `evidence` reads of the terms, derived once: a stored fingerprint is compared with
     # every later article of the window that shares a key.
@@ -174,7 +175,7 @@ class Fingerprint:
             text = t.text.encode()
             out += [_TERM.pack(t.flags, round(t.rarity * 50), round(t.salience * 100), len(text)), text]
         given = sorted(self.ages)[:255]
-        out += [bytes([len(given)]), bytes(given)]
+        out += [bytes([len(given)]), bytes(given), bytes([self.weekdays])]
         return b"".join(out)
 
     @staticmethod
@@ -199,8 +200,10 @@ class Fingerprint:
             pos += _TERM.size
             terms.append(Term(data[pos:pos + n].decode(), rar / 50, sal / 100, flags))
             pos += n
-        given = frozenset(data[pos + 1:pos + 1 + data[pos]]) if version >= 4 else frozenset()
-        return cls(sig, n_shingles, tuple(terms), words, given)
+        if version < 4:
+            return cls(sig, n_shingles, tuple(terms), words)
+        given, pos = frozenset(data[pos + 1:pos + 1 + data[pos]]), pos + 1 + data[pos]
+        return cls(sig, n_shingles, tuple(terms), words, given, data[pos])
 
 
 def fingerprint(title: str, text: str, language: str | None = None, site: str | None = None) -> Fingerprint:
@@ -212,7 +215,7 @@ def fingerprint(title: str, text: str, language: str | None = None, site: str | 
     values, n = signature(text if len(text.split()) >= 20 else f"{title}\n{text}")
     terms, vocabulary = analyse(title, text, language, named)
     return Fingerprint(values.astype("<u4").tobytes(), n, tuple(_stored(t) for t in terms),
-                       bloom.make(_short(w) for w in vocabulary), ages(title, text))
+                       bloom.make(_short(w) for w in vocabulary), ages(title, text), weekdays(title, text))
 
 
 def site_words(site: str | None) -> frozenset[str]:

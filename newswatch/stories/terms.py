@@ -37,7 +37,7 @@ from functools import lru_cache
 from newswatch.matching.text import fold
 
 __all__ = ["ENTITY", "LEAD", "LEAD_WORDS", "NO_TABLE_RARITY", "TITLE", "TOP_TERMS", "VOCABULARY", "Term", "ages",
-           "analyse", "rarity"]
+           "analyse", "rarity", "weekdays"]
 
 LEAD_WORDS = 60
 TOP_TERMS = 40
@@ -61,6 +61,14 @@ _SENTENCE_END = re.compile(r"[.!?:;\n]")
 # and week have victims of other ages, two reports of one incident the same ones.
 _AGE = re.compile(r"\b(\d{1,3})[- ](?:years?|yrs?)[- ]old\b|\b(?:aged?|âgée?s? de) (\d{1,3})\b"
                   r"|(?<=\w), (\d{1,3}),|\b(\d{1,3}) (?:años|ans|anni|jahre\w*|yaş\w*|عام\w*|سن\w*)", re.IGNORECASE)
+# The days of the week, Monday first, as folded words ("Saturday night", "el sábado", "samedi",
+# "cumartesi", "السبت"): two reports of one incident name its day, the other incidents of a city's
+# week mostly other days.
+_WEEKDAYS = {word: day for day, names in enumerate((
+    "monday lunes lundi pazartesi الاثنين", "tuesday martes mardi sali الثلاثاء",
+    "wednesday miercoles mercredi carsamba الاربعاء", "thursday jueves jeudi persembe الخميس",
+    "friday viernes vendredi cuma الجمعه", "saturday sabado samedi cumartesi السبت",
+    "sunday domingo dimanche pazar الاحد")) for word in names.split()}
 _LOWER, _UPPER = 1, 2
 _OPENERS = " \t\"'«»“”‘’([—–-"
 
@@ -186,6 +194,16 @@ def ages(title: str, text: str) -> frozenset[int]:
     lead = f"{title}\n{' '.join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])}"
     found = (int(next(group for group in match.groups() if group)) for match in _AGE.finditer(lead))
     return frozenset(age for age in found if 0 < age < 120)
+
+
+def weekdays(title: str, text: str) -> int:
+    """The days of the week the title and lead name (LEAD_WORDS words of the text), as bits: 1 Monday."""
+    lead = fold(f"{title}\n{' '.join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])}")
+    days = 0
+    for word in re.findall(r"\w+", lead):
+        if (day := _WEEKDAYS.get(word)) is not None:
+            days |= 1 << day
+    return days
 
 
 def analyse(title: str, text: str, language: str | None = None,

@@ -13,7 +13,7 @@ import pytest
 
 from newswatch.stories import evidence
 from newswatch.stories.similarity import Fingerprint, fingerprint, relate
-from newswatch.stories.terms import TITLE, ages
+from newswatch.stories.terms import TITLE, ages, weekdays
 from tests.conftest import DATA, ROOT
 
 LAVROV_TITLE = "Lavrov says Moscow is ready for talks on Black Sea grain deal"
@@ -216,6 +216,28 @@ def test_two_shootings_of_one_city_and_day_differ_by_their_victims_ages():
     assert evidence.score_of(same) > evidence.score_of(other)
 
 
+@pytest.mark.parametrize(("title", "text", "expected"), [
+    ("Man shot Saturday night in Gary", "Police said the shooting happened about 11 p.m. Saturday.", {5}),
+    ("Tiroteo el sábado", "La policía detuvo el lunes a un sospechoso.", {5, 0}),
+    ("Fusillade mercredi soir", "", {2}),
+    ("Salı günü silahlı saldırı", "Cumartesi akşamı", {1, 5}),
+    ("إطلاق نار يوم الأربعاء", "", {2}),
+    ("Shooting on the east side", "Police are looking for a suspect.", set()),
+], ids=["en", "es", "fr", "tr", "ar", "none"])
+def test_the_days_of_the_week_a_report_names_are_read_from_its_title_and_lead(title, text, expected):
+    assert weekdays(title, text) == sum(1 << day for day in expected)
+
+
+def test_two_shootings_of_one_city_and_week_differ_by_their_days():
+    lead = ("Police in Gary said a man was shot on the city's east side on {day} night and taken to Methodist "
+            "Hospital. Officers found shell casings near the corner and are looking for a suspect. ")
+    one = fingerprint("Man shot on Gary's east side", lead.format(day="Saturday") * 3, "en")
+    same = evidence.signals(one, fingerprint("Gary man wounded", lead.format(day="Saturday"), "en"))
+    other = evidence.signals(one, fingerprint("Gary man wounded", lead.format(day="Tuesday"), "en"))
+    assert (same["weekdays"], same["weekdays_apart"], other["weekdays"], other["weekdays_apart"]) == (1, 0, 0, 1)
+    assert evidence.score_of(same) > evidence.score_of(other)
+
+
 def test_relate_is_symmetric_and_explains_itself():
     a, b = _fp(*LAVROV_REWORDED), ORIGINAL
     ab, ba = relate(a, b, 5.0), relate(b, a, 5.0)
@@ -274,11 +296,12 @@ def test_a_version_1_fingerprint_reads_back_with_its_signature_not_compared():
     assert relate(ORIGINAL, old, 0.0).kind == "same_event"
 
 
-def test_a_version_3_fingerprint_reads_back_without_ages():
-    aged = fingerprint("Man, 34, shot in Gary", "Police said the 34-year-old man was taken to hospital.", "en")
+def test_a_version_3_fingerprint_reads_back_without_ages_or_weekdays():
+    aged = fingerprint("Man, 34, shot in Gary on Friday", "Police said the 34-year-old man was taken to hospital.", "en")
     data = aged.to_bytes()
     old = Fingerprint.from_bytes(bytes([3]) + data[1:])  # version 3 ends with its terms
-    assert aged.ages == {34} and old.ages == frozenset() and old.terms == aged.terms
+    assert (aged.ages, aged.weekdays) == ({34}, 1 << 4)
+    assert old.ages == frozenset() and old.weekdays == 0 and old.terms == aged.terms
     assert not Fingerprint.is_current(bytes([3]) + data[1:])
 
 
