@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from newswatch.matching.text import fold
+from newswatch.matching.text import words as folded_words
 
 __all__ = ["ENTITY", "LEAD", "LEAD_WORDS", "NO_TABLE_RARITY", "TITLE", "TOP_TERMS", "VOCABULARY", "Term", "ages",
            "analyse", "rarity", "weekdays"]
@@ -191,19 +192,22 @@ def _sentence_case(title: str) -> bool:
 
 def ages(title: str, text: str) -> frozenset[int]:
     """The ages of people the title and lead give (LEAD_WORDS words of the text)."""
-    lead = f"{title}\n{' '.join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])}"
-    found = (int(next(group for group in match.groups() if group)) for match in _AGE.finditer(lead))
+    found = (int(next(group for group in match.groups() if group)) for match in _AGE.finditer(_lead(title, text)))
     return frozenset(age for age in found if 0 < age < 120)
 
 
 def weekdays(title: str, text: str) -> int:
     """The days of the week the title and lead name (LEAD_WORDS words of the text), as bits: 1 Monday."""
-    lead = fold(f"{title}\n{' '.join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])}")
     days = 0
-    for word in re.findall(r"\w+", lead):
+    for word in folded_words(_lead(title, text)):
         if (day := _WEEKDAYS.get(word)) is not None:
             days |= 1 << day
     return days
+
+
+def _lead(title: str, text: str) -> str:
+    """The title and the first LEAD_WORDS words of the text (a long page is not split whole)."""
+    return f"{title}\n{' '.join(text.split(maxsplit=LEAD_WORDS)[:LEAD_WORDS])}"
 
 
 def analyse(title: str, text: str, language: str | None = None,
