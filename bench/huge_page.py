@@ -1,0 +1,81 @@
+"""Benchmark: the memory and time of reading one page at the size cap, against an ordinary page.
+
+`newswatch.reading.read` (extraction, the story fingerprint, the text hash and, with `--index`,
+four watchlists' matching) runs in the cycle's extraction processes, one page at a time a
+process: its peak memory on the largest page a source may send (`fetch.max_bytes`, 5 MB by
+default) is what each of those processes must have. Each size runs in a fresh interpreter; the
+figure is the peak RSS above the interpreter's own after its imports, and its ratio to an
+ordinary page's (10 kB) in the same run.
+
+    .venv/bin/python bench/huge_page.py                 # 10 kB, 1 MB, 4.9 MB pages
+    .venv/bin/python bench/huge_page.py --index         # and matched against four watchlists
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QUERIES = ('"Erdogan" NEAR/10 Putin', "Idlib AND (Erdogan OR Putin) NOT Moscow", "erdo* NEAR/3 (putin OR idlib)",
+           '"idlib erdogan putin"')
+
+
+def page(size: int, seed: int = 1) -> bytes:
+    """An article page of about `size` bytes: paragraphs of made-up words naming Idlib, Erdogan, Putin."""
+    rng = random.Random(seed)
+    vocabulary = ["".join(rng.choice("abcdefghijklmnop") for _ in range(rng.randint(2, 9))) for _ in range(20000)]
+    paragraphs, total = [], 0
+    while total < size:
+        paragraphs.append(f"<p>{' '.join(rng.choice(vocabulary) for _ in range(80))}. Idlib Erdogan Putin.</p>")
+        total += len(paragraphs[-1])
+    return (f"<html><head><title>A page</title></head><body><article><h1>A page</h1>{''.join(paragraphs)}"
+            "</article></body></html>").encode()
+
+
+def measure(size: int, index: bool) -> dict:
+    """Read one page of `size` bytes in this process: seconds and peak RSS growth (MiB)."""
+    sys.path.insert(0, str(ROOT))
+    from newswatch.matching.index import WatchIndex, WatchSpec
+    from newswatch.reading import read
+
+    watch = WatchIndex([WatchSpec(f"w{n}", q) for n, q in enumerate(QUERIES)]) if index else None
+    read(page(20_000, seed=2), "https://example.org/warm-up", "Warm-up", "en", index=watch)  # imports and caches
+    body = page(size)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    start = time.perf_counter()
+    found = read(body, "https://example.org/a/page", "A page", "en", index=watch)
+    seconds = time.perf_counter() - start
+    grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    return {"bytes": len(body), "text": len(found.extracted.text) if found else 0, "seconds": seconds, "mib": grown}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10000,1000000,4900000", help="page sizes in bytes, the first the baseline")
+    parser.add_argument("--index", action="store_true", help="match against four watchlists too")
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run: one size
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.index)))
+        return
+    rows = []
+    for size in (int(s) for s in args.sizes.split(",")):
+        command = [sys.executable, __file__, "--one", str(size)] + (["--index"] if args.index else [])
+        rows.append(json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout))
+    base = rows[0]
+    print("| page bytes | text chars | seconds | peak RSS growth MiB | × the first page's growth |")
+    print("| --- | --- | --- | --- | --- |")
+    for r in rows:
+        ratio = r["mib"] / base["mib"] if base["mib"] > 0 else float("nan")
+        print(f"| {r['bytes']:,} | {r['text']:,} | {r['seconds']:.2f} | {r['mib']:.0f} | {ratio:.0f}× |")
+
+
+if __name__ == "__main__":
+    main()
