@@ -9,11 +9,17 @@ ordinary page's (10 kB) in the same run.
 
     .venv/bin/python bench/huge_page.py                 # 10 kB, 1 MB, 4.9 MB pages
     .venv/bin/python bench/huge_page.py --index         # and matched against four watchlists
+    .venv/bin/python bench/huge_page.py --in-turn 12    # 12 pages of 2 MB read in turn by one process
+
+`--in-turn N` reads N different 2 MB pages, matched, one after the other in one interpreter, as an
+extraction process reads a cycle's pages, and prints its resident memory after each: what the
+process keeps of the pages it has read.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import random
 import resource
@@ -56,12 +62,36 @@ def measure(size: int, index: bool) -> dict:
     return {"bytes": len(body), "text": len(found.extracted.text) if found else 0, "seconds": seconds, "mib": grown}
 
 
+def in_turn(pages: int, size: int = 2_000_000) -> None:
+    """Read `pages` different pages of `size` bytes in turn, printing the resident memory after each."""
+    sys.path.insert(0, str(ROOT))
+    from newswatch.matching.index import WatchIndex, WatchSpec
+    from newswatch.reading import read
+
+    watch = WatchIndex([WatchSpec(f"w{n}", q) for n, q in enumerate(QUERIES)])
+    print("| pages read | resident MiB | peak MiB |")
+    print("| --- | --- | --- |")
+    for n in range(pages):
+        read(page(size, seed=10 + n), f"https://example.org/a/{n}", "A page", "en", index=watch)
+        gc.collect()
+        print(f"| {n + 1} | {_resident() / 2**20:.0f} | {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} |")
+
+
+def _resident() -> int:
+    """This process's resident memory in bytes (Linux)."""
+    return int(Path("/proc/self/statm").read_text().split()[1]) * resource.getpagesize()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,1000000,4900000", help="page sizes in bytes, the first the baseline")
     parser.add_argument("--index", action="store_true", help="match against four watchlists too")
+    parser.add_argument("--in-turn", type=int, metavar="N", help="read N different 2 MB pages in one process")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # a child run: one size
     args = parser.parse_args()
+    if args.in_turn:
+        in_turn(args.in_turn)
+        return
     if args.one:
         print(json.dumps(measure(args.one, args.index)))
         return

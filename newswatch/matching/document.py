@@ -85,7 +85,13 @@ def appearance(pattern: Pattern) -> re.Pattern[str]:
     return re.compile(r"\W*".join("(?:" + "|".join(map(run, slot)) + ")" for slot in pattern.slots))
 
 
-@lru_cache(maxsize=64)
+# The caches below hold the document being matched, which every query of a watch index reads in
+# turn; the one before it is of no use. More entries kept the largest pages alive in the reading
+# processes (a 2 MB page's tokens take ~150 MB; 64 of them grew a process by gigabytes).
+_DOCUMENTS = 1
+
+
+@lru_cache(maxsize=_DOCUMENTS)
 def folded(doc: Document) -> str:
     """The document's fields, folded as tokenizing folds them, one line apart."""
     return fold(doc.title or "") + "\n" + fold(doc.text or "")
@@ -140,13 +146,13 @@ class Analysed:
         self.words = frozenset(self.fields["title"].by_text) | frozenset(self.fields["text"].by_text)
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=_DOCUMENTS)
 def vocabulary(doc: Document) -> frozenset[str]:
     """Every word of the document's fields, as `Analysed.words` has them, without tokenizing."""
     return frozenset(words(doc.title or "") | words(doc.text or ""))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=_DOCUMENTS)
 def analyse(doc: Document) -> Analysed:
     """Tokenize a document once; repeated calls with the same document hit the cache."""
     return Analysed(doc)

@@ -32,7 +32,7 @@ _WORD = re.compile(r"\w+")
 _AFTER_HEADLINE = re.compile(r"[\s.:;,!?|\-\u2013\u2014\u00bb\"'\u2019\u201d)\]]*")
 
 
-@lru_cache(maxsize=128)
+@lru_cache(maxsize=2)  # the matched document's title and text (newswatch.matching.document says why no more)
 def _collapse(source: str) -> tuple[str, list[int], list[int]]:
     """`source` with each whitespace run as one space; the ends of the longer runs, and how many
     characters collapsing has removed up to each of them."""

@@ -44,7 +44,7 @@ _SCHEME = "affine32"  # needs datasketch >= 2.0; stored signatures and keys must
 _WORD = re.compile(r"\w+")
 
 
-@lru_cache(maxsize=4)  # a page's signature and its text hash split the same text (newswatch.reading)
+@lru_cache(maxsize=2)  # a page's signature and its text hash split the same text (newswatch.reading), no more
 def words(text: str) -> tuple[str, ...]:
     """The folded words of `text`."""
     return tuple(_WORD.findall(fold(text)))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newswatch.matching import Query, WatchIndex, WatchSpec, compile_query
+from newswatch.matching import Query, WatchIndex, WatchSpec, compile_query, document
 from newswatch.matching.nodes import And, Field, Near, Node, Not, Or, Phrase, Prefix, Term
 from newswatch.models import Document, Hit
 
@@ -189,3 +192,16 @@ def test_candidates_skip_queries_whose_terms_are_absent() -> None:
 def test_bad_query_raises_at_construction() -> None:
     with pytest.raises(ValueError, match="unknown alias"):
         WatchIndex([WatchSpec("a", "@nope")])
+
+
+def test_a_matched_document_is_not_kept_once_the_next_one_is_matched():
+    # the reading processes match page after page: a cache of documents kept the largest alive
+    index = WatchIndex([WatchSpec("near", '"Erdogan" NEAR/10 Putin'), WatchSpec("idlib", "Idlib AND talks")])
+    first = Document("Erdogan meets Putin", "Erdogan and Putin met in Moscow to discuss Idlib talks. " * 50)
+    assert [name for name, _ in index.match(first)] == ["near", "idlib"]
+    analysed, words = weakref.ref(document.analyse(first)), weakref.ref(document.vocabulary(first))
+
+    index.match(Document("Putin speaks", "Putin spoke about Erdogan's visit."))
+    gc.collect()
+
+    assert analysed() is None and words() is None
