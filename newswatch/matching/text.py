@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from array import array
+from collections.abc import Sequence
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -84,10 +86,13 @@ _TABLES: dict[bool, dict[int, str]] = {False: {}, True: {}}
 _MARKED: set[int] = set()  # characters whose folded form contains a (spacing) combining mark
 
 
-@lru_cache(maxsize=16)  # one page's text is folded for matching, for its fingerprint and its hash
-def _fold_with_map(text: str, keep_case: bool) -> tuple[str, list[int] | None, list[int] | None, bool]:
+# A page's text is folded for matching, for its fingerprint and its hash, its title too: a few
+# entries serve one page, and each may hold a large text and its maps (kept as arrays: as lists of
+# ints, 2 MB of Arabic with its vowel marks took 106 MB).
+@lru_cache(maxsize=4)
+def _fold_with_map(text: str, keep_case: bool) -> tuple[str, Sequence[int] | None, Sequence[int] | None, bool]:
     """Fold `text`: for each folded character its original start and end (None: identity), and
-    whether the folded text contains combining marks. The lists are shared: read, never change."""
+    whether the folded text contains combining marks. The maps are shared: read, never change."""
     table = _TABLES[keep_case]
     one_to_one, marks = True, False
     for ch in set(text):
@@ -112,7 +117,7 @@ def _fold_with_map(text: str, keep_case: bool) -> tuple[str, list[int] | None, l
         out.append(folded)
         starts.extend([i] * len(folded))
         ends.extend([i + 1] * len(folded))
-    return "".join(out), starts, ends, marks
+    return "".join(out), array("I", starts), array("I", ends), marks
 
 
 def fold(text: str, *, keep_case: bool = False) -> str:
@@ -154,7 +159,7 @@ def tokenize(text: str, *, joined: bool = True) -> list[Token]:
 
 
 def _token(word: str, a: int, b: int, position: int, last: int,
-           starts: list[int] | None, ends: list[int] | None) -> Token:
+           starts: Sequence[int] | None, ends: Sequence[int] | None) -> Token:
     if starts is None or ends is None:
         return Token(word, a, b, position, last)
     return Token(word, starts[a], ends[b - 1], position, last)
