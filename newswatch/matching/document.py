@@ -85,10 +85,11 @@ def appearance(pattern: Pattern) -> re.Pattern[str]:
     return re.compile(r"\W*".join("(?:" + "|".join(map(run, slot)) + ")" for slot in pattern.slots))
 
 
-# The caches below hold the document being matched, which every query of a watch index reads in
-# turn; the one before it is of no use. More entries kept the largest pages alive in the reading
-# processes (a 2 MB page's tokens take ~150 MB; 64 of them grew a process by gigabytes).
-_DOCUMENTS = 1
+# The caches below hold the documents being matched, which every query of a watch index reads in
+# turn: two, as two threads of one process read pages when a cycle has no reader pool
+# (flows/pages.py). More entries kept the largest pages alive in the reading processes (a 2 MB
+# page's tokens take ~150 MB; 64 of them grew a process by gigabytes).
+_DOCUMENTS = 2
 
 
 @lru_cache(maxsize=_DOCUMENTS)

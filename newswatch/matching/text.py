@@ -86,13 +86,22 @@ _TABLES: dict[bool, dict[int, str]] = {False: {}, True: {}}
 _MARKED: set[int] = set()  # characters whose folded form contains a (spacing) combining mark
 
 
-# A page's text is folded for matching, for its fingerprint and its hash, its title too: a few
-# entries serve one page, and each may hold a large text and its maps (kept as arrays: as lists of
-# ints, 2 MB of Arabic with its vowel marks took 106 MB).
-@lru_cache(maxsize=4)
+# Folds of long texts are cached: a page's text is folded for matching, for its fingerprint and for
+# its hash. Short ones (a title part, a host label, a word) cost microseconds and would evict them.
+# An entry may hold a large text and its offset maps, which are 4-byte arrays: as lists of ints,
+# 2 MB of Arabic with its vowel marks took 106 MB.
+_CACHED_FROM = 1000  # characters
+
+
 def _fold_with_map(text: str, keep_case: bool) -> tuple[str, Sequence[int] | None, Sequence[int] | None, bool]:
     """Fold `text`: for each folded character its original start and end (None: identity), and
     whether the folded text contains combining marks. The maps are shared: read, never change."""
+    if len(text) < _CACHED_FROM:
+        return _fold_now(text, keep_case)
+    return _fold_cached(text, keep_case)
+
+
+def _fold_now(text: str, keep_case: bool) -> tuple[str, Sequence[int] | None, Sequence[int] | None, bool]:
     table = _TABLES[keep_case]
     one_to_one, marks = True, False
     for ch in set(text):
@@ -106,8 +115,7 @@ def _fold_with_map(text: str, keep_case: bool) -> tuple[str, Sequence[int] | Non
     if one_to_one:  # the common case (most news text): same length, offsets unchanged
         return text.translate(table), None, None, marks
     out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    starts, ends = array("I"), array("I")
     for i, ch in enumerate(text):
         folded = table[ord(ch)]
         if not folded:
@@ -117,7 +125,12 @@ def _fold_with_map(text: str, keep_case: bool) -> tuple[str, Sequence[int] | Non
         out.append(folded)
         starts.extend([i] * len(folded))
         ends.extend([i + 1] * len(folded))
-    return "".join(out), array("I", starts), array("I", ends), marks
+    return "".join(out), starts, ends, marks
+
+
+# Two pages' texts, each with and without case: two threads of one process read pages when a
+# cycle has no reader pool (flows/pages.py).
+_fold_cached = lru_cache(maxsize=4)(_fold_now)
 
 
 def fold(text: str, *, keep_case: bool = False) -> str:

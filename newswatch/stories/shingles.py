@@ -37,7 +37,7 @@ NUM_PERM = 128
 BANDS, ROWS = 20, 2
 MIN_SHINGLES = 8
 # Shingles a MinHash update takes at once: datasketch permutes a batch as a batch × NUM_PERM array
-# of uint64 (with temporaries, ~4 KB a shingle), so a 5 MB page in one batch took 1 GB.
+# (with its temporaries, ~1 KB a shingle), so a 5 MB page in one batch took ~800 MB.
 _BATCH = 4096
 _SCHEME = "affine32"  # needs datasketch >= 2.0; stored signatures and keys must not move
 
@@ -105,9 +105,8 @@ def signature(text: str) -> tuple[np.ndarray, int]:
     np = _numpy()
     hashes = _shingle_hashes(words(text))
     mh = _minhash()(num_perm=NUM_PERM, seed=1, permutations=_permutations(), scheme=_SCHEME, hashfunc=int)
-    values = hashes.tolist()
-    for start in range(0, len(values), _BATCH):
-        mh.update_batch(values[start:start + _BATCH])
+    for start in range(0, len(hashes), _BATCH):
+        mh.update_batch(hashes[start:start + _BATCH].tolist())
     return mh.hashvalues.astype(np.uint32), len(hashes)
 
 

@@ -194,14 +194,15 @@ def test_bad_query_raises_at_construction() -> None:
         WatchIndex([WatchSpec("a", "@nope")])
 
 
-def test_a_matched_document_is_not_kept_once_the_next_one_is_matched():
-    # the reading processes match page after page: a cache of documents kept the largest alive
+def test_a_matched_document_is_let_go_once_two_others_are_matched() -> None:
+    # the reading processes match page after page: a cache of 64 documents kept the largest alive
     index = WatchIndex([WatchSpec("near", '"Erdogan" NEAR/10 Putin'), WatchSpec("idlib", "Idlib AND talks")])
     first = Document("Erdogan meets Putin", "Erdogan and Putin met in Moscow to discuss Idlib talks. " * 50)
     assert [name for name, _ in index.match(first)] == ["near", "idlib"]
     analysed, words = weakref.ref(document.analyse(first)), weakref.ref(document.vocabulary(first))
 
     index.match(Document("Putin speaks", "Putin spoke about Erdogan's visit."))
+    index.match(Document("Idlib", "Idlib talks resume."))
     gc.collect()
 
     assert analysed() is None and words() is None

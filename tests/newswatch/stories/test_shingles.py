@@ -16,7 +16,7 @@ def _text(n_words: int, seed: int = 1) -> str:
     return " ".join(rng.choice(vocabulary) for _ in range(n_words))
 
 
-def test_a_text_signed_in_batches_has_the_signature_of_one_batch():
+def test_a_text_signed_in_batches_has_the_signature_of_one_batch() -> None:
     text = _text(3 * shingles._BATCH)
     hashes = shingles._shingle_hashes(shingles.words(text))
     one = MinHash(num_perm=shingles.NUM_PERM, seed=1, permutations=shingles._permutations(),
@@ -29,8 +29,8 @@ def test_a_text_signed_in_batches_has_the_signature_of_one_batch():
     assert values.tolist() == one.hashvalues.astype("uint32").tolist()
 
 
-def test_a_huge_page_is_signed_in_bounded_memory():
-    text = _text(150_000)  # about 1 MB of text: 150,000 shingles, ~600 MB in one batch
+def test_a_huge_page_is_signed_in_bounded_memory() -> None:
+    text = _text(150_000)  # about 1 MB of text: 150,000 shingles, ~155 MB in one batch
     shingles.words(text)  # the words are the text's, whatever the signature does with them
     tracemalloc.start()
     try:
