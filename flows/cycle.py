@@ -44,7 +44,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flows import progress
-from flows.processes import POOL_THRESHOLD, WORKERS, warm
+from flows.processes import POOL_THRESHOLD, WORKERS, StartedAside, warm
 from flows.workers import read_pages, settle_pages, start_reader, start_triage
 from newswatch.config import Config
 from newswatch.contain import ItemFailure, contain, failure_of
@@ -115,7 +115,7 @@ class CycleWork:
         with self._lock:
             if self._readers is None and pages >= POOL_THRESHOLD:
                 # the readers match pages too: settling stories is the one serial stage
-                self._readers = self._processes(multiprocessing.cpu_count(), start_reader, (self._index,))
+                self._readers = StartedAside(self._processes(multiprocessing.cpu_count(), start_reader, (self._index,)))
             return self._readers
 
     def read(self, pool: Executor, pages: list[tuple]) -> Future:
@@ -141,7 +141,7 @@ class CycleWork:
         now, article_ids = self._clock(), [text.article_id for text in texts]
         with self._lock:
             if self._triage is None and self._readers is not None:
-                self._triage = self._processes(1, start_triage, (self._config, self._index))
+                self._triage = StartedAside(self._processes(1, start_triage, (self._config, self._index)))
             triage_process = self._triage
         if triage_process is None:
             self._settling.append(_run_here(settle, self._config, self._index, article_ids, now, texts))

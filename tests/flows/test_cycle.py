@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import os
 import threading
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 
 from flows.cycle import _SETTLE_BACKLOG, CycleWork, Ingesting
 from flows.pages import _pending_pages
-from flows.processes import POOL_THRESHOLD
+from flows.processes import POOL_THRESHOLD, StartedAside
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
 from newswatch.matching import WatchSpec, watch_index
@@ -142,7 +142,7 @@ def test_a_dead_triage_process_is_replaced_for_the_next_batch(config):
         work.settled()
         work.settle([])  # raised BrokenProcessPool out of the page batch
         assert work._triage is not dead
-        assert isinstance(work._triage, ProcessPoolExecutor)
+        assert isinstance(work._triage, StartedAside)  # a new pool, started aside like the first
         assert work.settled().articles == 0
 
 

@@ -1,13 +1,18 @@
-"""The cycle's worker processes: a fork server that has imported what they run (flows/workers.py)."""
+"""The cycle's worker processes: a fork server that has imported what they run (flows/workers.py),
+and pools whose processes start aside from the thread that submits to them."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
-from concurrent.futures import ProcessPoolExecutor
+import threading
+from concurrent.futures import BrokenExecutor, CancelledError, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from multiprocessing import forkserver
 
-from flows.processes import WORKERS, warm
+import pytest
+
+from flows.processes import WORKERS, StartedAside, warm
 
 
 def _imported_before_this_call() -> tuple[int, bool, bool]:
@@ -30,3 +35,77 @@ def test_warm_twice_keeps_one_fork_server():
     first = forkserver._forkserver._forkserver_pid
     warm()
     assert forkserver._forkserver._forkserver_pid == first
+
+
+class SlowToStart(ThreadPoolExecutor):
+    """A pool whose first submission blocks until `started` is set, as a process pool's first
+    waits for the fork server's imports; `broken`: every submission after that raises."""
+
+    def __init__(self, broken: bool = False) -> None:
+        super().__init__(max_workers=2)
+        self.started, self.broken, self._first = threading.Event(), broken, True
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        if self._first:
+            self._first = False
+            self.started.wait(10)
+        elif self.broken:
+            raise BrokenExecutor("a worker died")
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_an_event_loop_goes_on_while_the_pool_it_submits_to_starts() -> None:
+    pool = SlowToStart()
+    aside = StartedAside(pool)
+
+    async def submit_and_tick() -> tuple[asyncio.Future, int]:
+        parsed = asyncio.get_running_loop().run_in_executor(aside, sum, [1, 2, 3])
+        ticks = 0
+        for _ in range(5):  # a download's reads: the loop is not held while the pool starts
+            await asyncio.sleep(0)
+            ticks += 1
+        return parsed, ticks
+
+    async def run() -> tuple[int, int]:
+        parsed, ticks = await submit_and_tick()
+        assert not parsed.done()
+        pool.started.set()
+        return await asyncio.wait_for(parsed, 5), ticks
+
+    assert asyncio.run(asyncio.wait_for(run(), 5)) == (6, 5)
+    aside.shutdown()
+
+
+def test_submissions_made_while_the_pool_starts_run_once_it_has_started() -> None:
+    pool = SlowToStart()
+    aside = StartedAside(pool)
+    waiting = [aside.submit(pow, 2, n) for n in range(4)]
+    assert not any(f.done() for f in waiting)
+    pool.started.set()
+    assert [f.result(5) for f in waiting] == [1, 2, 4, 8]
+    assert aside.submit(pow, 3, 2).result(5) == 9  # started: straight to the pool
+    aside.shutdown()
+
+
+def test_a_pool_that_breaks_fails_the_submissions_that_waited_and_later_ones_raise() -> None:
+    pool = SlowToStart(broken=True)
+    aside = StartedAside(pool)
+    waiting = aside.submit(pow, 2, 2)
+    pool.started.set()
+    with pytest.raises(BrokenExecutor):
+        waiting.result(5)
+    with pytest.raises(BrokenExecutor):  # as a process pool's own submit does: the cycle starts another
+        aside.submit(pow, 2, 2)
+    aside.shutdown()
+
+
+def test_shutting_down_while_the_pool_starts_cancels_what_waited() -> None:
+    pool = SlowToStart()
+    aside = StartedAside(pool)
+    waiting = aside.submit(pow, 2, 2)
+    pool.started.set()  # the start may finish before or after the shutdown: either way, nothing hangs
+    aside.shutdown(wait=True, cancel_futures=True)
+    try:
+        assert waiting.result(5) == 4
+    except CancelledError:
+        pass
