@@ -115,7 +115,8 @@ class CycleWork:
         with self._lock:
             if self._readers is None and pages >= POOL_THRESHOLD:
                 # the readers match pages too: settling stories is the one serial stage
-                self._readers = StartedAside(self._processes(multiprocessing.cpu_count(), start_reader, (self._index,)))
+                workers = multiprocessing.cpu_count()
+                self._readers = StartedAside(self._processes(workers, start_reader, (self._index,)), workers)
             return self._readers
 
     def read(self, pool: Executor, pages: list[tuple]) -> Future:

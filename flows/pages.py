@@ -25,6 +25,7 @@ from typing import NamedTuple
 from connectors import fetch_pages_sync
 from flows import progress
 from flows.cycle import CycleWork, Ingesting
+from flows.processes import NotHandedOver
 from flows.shards import in_shard
 from newswatch.config import DEFAULTS, Config
 from newswatch.contain import failure_of
@@ -162,10 +163,13 @@ class _Extraction:
 
     def _pooled(self, index: int, page: Page) -> Reading | ReadFailure | None:
         """The page's reading from the pool; a process that died reading it (or a page sent with
-        it) fails the page, which falls back to its feed summary."""
+        it) fails the page, which falls back to its feed summary. A page the pool never took (it
+        broke while starting) is read here, as a page sent to a broken pool is (CycleWork.read)."""
         future, place = self._futures[index]
         try:
             return future.result()[place]
+        except NotHandedOver:
+            return self._work.read_here([self._arguments(index, page)])[0]
         except Exception as error:  # noqa: BLE001 - BrokenProcessPool, above all: contained to the page
             return ReadFailure(failure_of("extract", page.final_url or page.url, error).describe())
 

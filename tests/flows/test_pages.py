@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import os
 import textwrap
-from concurrent.futures import Future, ProcessPoolExecutor
+import time
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from flows.monitor import monitor
 from flows.pages import PageJob, _Extraction, _pending_pages
 from newswatch.config import DEFAULTS
 from newswatch.config.schema import Config
+from newswatch.matching import watch_index
 from newswatch.models import FeedEntry, Fetched, Page, SourceRequest
 from newswatch.reading import ReadFailure, Reading
 from newswatch.store import session, sources
@@ -146,6 +148,24 @@ def test_a_page_that_kills_its_reader_fails_alone_and_later_pages_are_read(tmp_p
         # the readers are broken now: the next batch's pages are read all the same
         later = read(work, ["h", "i", "j", "k", "l", "m", "n", "o"])
         assert all(isinstance(r, Reading) for r in later)
+
+
+class CannotStart(ThreadPoolExecutor):
+    """A reading pool that breaks before its processes run (a fork server that died), half a
+    second into its start: the batch's pages are sent meanwhile."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        if not getattr(self, "tried", False):
+            self.tried = True
+            time.sleep(0.5)
+        raise BrokenExecutor("the fork server is gone")
+
+
+def test_pages_sent_while_the_readers_start_are_read_here_if_the_readers_never_run(tmp_path):
+    config = Config.model_validate({"database": f"sqlite:///{tmp_path}/store.db"})
+    with CycleWork(config, watch_index([]), processes=lambda *_: CannotStart(1)) as work:
+        readings = read(work, ["a", "b", "c", "d", "e", "f", "g", "h"])
+    assert len(readings) == 8 and all(isinstance(r, Reading) for r in readings)
 
 
 def test_the_pages_of_other_shards_sources_are_left_to_them(synced_config):
